@@ -1,0 +1,59 @@
+# Shequ: two commands do everything (see README.md).
+#   make run   set up .venv, migrate, load the demo, serve http://127.0.0.1:8000
+#   make test  set up .venv, ruff, the test suite on SQLite (and on PostgreSQL when DATABASE_URL says so)
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+TEST_SQLITE ?= 1
+PYTEST_ARGS ?=
+
+.PHONY: run test test-browser lint typecheck venv clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py load_demo --print-logins
+	@echo ""
+	@echo "社区综合服务平台 / Shequ is running at http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
+	@echo ""
+	exec $(BIN)/gunicorn shequ.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: venv
+	$(BIN)/mypy shequ
+
+# The suite on SQLite (unless TEST_SQLITE=0), then on PostgreSQL when DATABASE_URL points at one.
+test: lint
+	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
+	@if [ "$(TEST_SQLITE)" != "0" ]; then \
+		echo "== tests on SQLite"; \
+		env -u DATABASE_URL SHEQU_TESTING=1 $(BIN)/pytest -m "not browser" -q $(PYTEST_ARGS) || exit 1; \
+	fi
+	@case "$$DATABASE_URL" in postgres*) \
+		echo "== tests on PostgreSQL ($${DATABASE_URL%%@*}@…)"; \
+		SHEQU_TESTING=1 $(BIN)/pytest -m "not browser" -q $(PYTEST_ARGS) || exit 1;; \
+	esac
+
+# Browser tests: Playwright driving Debian's chromium (see .ci/run for installing it).
+test-browser: venv
+	SHEQU_TESTING=1 $(BIN)/pytest -m browser -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) var/static

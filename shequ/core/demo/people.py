@@ -1,0 +1,44 @@
+"""Demo staff: one user for every role, documented in README.md. All share DEMO_PASSWORD."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+DEMO_PASSWORD = "shequ-demo-2026"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    full_name: str
+    phone: str
+    role: str | None  # None: superuser
+    place_code: str
+    department: str | None = None
+
+
+DEPARTMENTS = [
+    # (place code, code, name)
+    ("310101020", "civil-affairs", "社区服务办公室（民政）"),
+    ("310101020", "social-security", "社会保障科"),
+    ("310101020", "city-management", "城市管理办公室"),
+    ("310101020", "housing", "房屋管理办公室"),
+    ("310101021", "civil-affairs", "社区服务办公室（民政）"),
+]
+
+USERS = [
+    DemoUser("admin", "系统管理员", "13800000000", None, ""),
+    DemoUser("district_leader", "陈志强", "13800210001", "leader", "310101"),
+    DemoUser("leader", "王建国", "13800210002", "leader", "310101020"),
+    DemoUser("manager", "李秀英", "13800210003", "centre_manager", "310101020"),
+    DemoUser("frontdesk", "张丽", "13800210004", "front_desk", "310101020"),
+    DemoUser("backoffice", "刘洋", "13800210005", "back_office", "310101020", "civil-affairs"),
+    DemoUser("committee", "赵敏", "13800210006", "committee_worker", "310101020001"),
+    DemoUser("inspector", "孙伟", "13800210007", "grid_inspector", "310101020001"),
+    DemoUser("supervisor", "周婷", "13800210008", "supervision_operator", "310101020"),
+    DemoUser("dispatcher", "吴磊", "13800210009", "dispatcher", "310101020"),
+    DemoUser("provider", "郑芳", "13800210010", "provider_staff", "310101020"),
+    DemoUser("mediator", "冯刚", "13800210011", "mediator", "310101020"),
+    DemoUser("resident", "何桂兰", "13800210012", "resident", "310101020001"),
+    DemoUser("frontdesk_b", "马超", "13800210013", "front_desk", "310101021"),
+]

@@ -1,0 +1,159 @@
+"""Every URL pattern, visited as every persona, shows nothing outside the persona's scope.
+
+The test walks the URLconf, so a new page is covered the day it is added. A pattern with a
+parameter needs sample values in SAMPLES (one inside 五里桥街道, one inside 打浦桥街道); the test
+fails and says so when a new parameter name appears.
+
+What "outside the scope" means here, for a persona:
+* names of places that are neither in the persona's subtree nor one of its ancestors;
+* names of staff whose roles all lie in such places (for example, the other street's clerk);
+* any unmasked phone number of any user.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.resolvers import RoutePattern
+
+from shequ.accounts.models import RoleAssignment, User
+from shequ.accounts.scoping import VIEW, jurisdiction, restrict
+from shequ.places.models import Place
+
+pytestmark = pytest.mark.django_db
+
+PERSONAS = [
+    None,  # anonymous
+    "admin",
+    "district_leader",
+    "leader",
+    "manager",
+    "frontdesk",
+    "backoffice",
+    "committee",
+    "inspector",
+    "supervisor",
+    "dispatcher",
+    "provider",
+    "mediator",
+    "resident",
+    "frontdesk_b",
+]
+
+# Parameter name → sample values: the first inside 五里桥街道, the second inside 打浦桥街道.
+SAMPLES: dict[str, list[str]] = {
+    "code": ["310101020001", "310101021001"],
+    "token_id": ["1", "2"],
+    "user_id": ["{user:frontdesk}", "{user:frontdesk_b}"],
+    "fmt": ["csv", "geojson"],
+    "format": ["csv", "geojson"],
+}
+
+# Parameters that name one object; the second sample of each lies outside 五里桥街道.
+OBJECT_PARAMS = {"code", "token_id", "user_id"}
+
+SKIP_PREFIXES = ("admin/", "i18n/", "static/", "media/")
+
+# `<int:code>` in path() routes, `(?P<code>…)` in re_path() ones.
+_PARAM = re.compile(r"<(?:(?P<conv>[^>:]+):)?(?P<name>[^>]+)>|\(\?P<(?P<rname>\w+)>[^)]*\)")
+
+
+def _routes(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
+    resolver = resolver or get_resolver()
+    routes: list[str] = []
+    for entry in resolver.url_patterns:
+        route = str(entry.pattern)
+        if not isinstance(entry.pattern, RoutePattern):
+            route = route.lstrip("^").rstrip("$").replace("\\.", ".")
+        if isinstance(entry, URLResolver):
+            routes += _routes(entry, prefix + route)
+        elif isinstance(entry, URLPattern):
+            routes.append(prefix + route)
+    return [r for r in routes if not r.startswith(SKIP_PREFIXES)]
+
+
+def _expand(route: str, personas: dict[str, User]) -> list[str]:
+    names = [m.group("name") or m.group("rname") for m in _PARAM.finditer(route)]
+    missing = [n for n in names if n not in SAMPLES]
+    assert not missing, f"add sample values for URL parameter(s) {missing} of {route!r} to SAMPLES"
+    urls = []
+    for i in range(2):
+        url = route
+        for name in names:
+            value = SAMPLES[name][i]
+            if value.startswith("{user:"):
+                value = str(personas[value[6:-1]].pk)
+            url = _PARAM.sub(
+                lambda m, n=name, v=value: v if n in (m.group("name"), m.group("rname")) else m.group(0),
+                url,
+                count=1,
+            )
+        urls.append("/" + url)
+    return sorted(set(urls))
+
+
+def _forbidden_markers(user: User | None) -> list[str]:
+    """Strings that must not appear on any page this user can open."""
+    phones = list(User.objects.exclude(phone="").values_list("phone", flat=True))
+    if user is not None and user.is_superuser:
+        return phones
+    visible = set(restrict(Place.objects.all(), user, VIEW).values_list("code", flat=True)) if user else set()
+    prefixes = jurisdiction(user) if user else []
+    ancestors = {
+        code
+        for code in Place.objects.values_list("code", flat=True)
+        if any(p.startswith(code) for p in prefixes)
+    }
+    hidden_places = Place.objects.exclude(code__in=visible | ancestors).exclude(kind="city")
+    markers = [name for name in hidden_places.values_list("name", flat=True) if len(name) >= 3]
+
+    def related(code: str) -> bool:
+        return any(code.startswith(p) or p.startswith(code) for p in prefixes)
+
+    by_user: dict[int, list[str]] = {}
+    for user_id, code in RoleAssignment.objects.active().values_list("user_id", "place__code"):
+        by_user.setdefault(user_id, []).append(code)
+    for other in User.objects.filter(pk__in=by_user):
+        if other != user and not any(related(code) for code in by_user[other.pk]):
+            markers.append(other.display_name)
+    return markers + phones
+
+
+@pytest.mark.parametrize("persona", PERSONAS, ids=lambda p: p or "anonymous")
+def test_every_url_shows_only_what_the_persona_may_see(client, personas, persona):
+    user = personas[persona] if persona else None
+    if user is not None:
+        client.force_login(user)
+    markers = _forbidden_markers(user)
+    assert persona in (None, "admin") or markers, "the demo must give every persona something out of scope"
+    checked = 0
+    for route in _routes():
+        for url in _expand(route, personas):
+            response = client.get(url)
+            assert response.status_code in {200, 301, 302, 400, 401, 403, 404, 405}, (
+                url,
+                response.status_code,
+            )
+            if response.status_code != 200 or response.get("Content-Type", "").startswith(("image/",)):
+                continue
+            raw = b"".join(response.streaming_content) if response.streaming else response.content
+            body = raw.decode("utf-8", errors="replace")
+            leaked = [m for m in markers if m in body]
+            assert not leaked, f"{persona or 'anonymous'} sees {leaked} on {url}"
+            checked += 1
+    assert checked, "no page answered 200: the crawl checked nothing"
+
+
+def test_out_of_scope_detail_pages_are_404(client, personas):
+    """A 五里桥 clerk asking for an 打浦桥 object gets the same answer as for a missing one."""
+    client.force_login(personas["frontdesk"])
+    for route in _routes():
+        names = {m.group("name") or m.group("rname") for m in _PARAM.finditer(route)}
+        if not names & OBJECT_PARAMS:
+            continue
+        _inside, *outside = _expand(route, personas)
+        for url in outside:
+            status = client.get(url).status_code
+            assert status in {403, 404, 405}, (url, status)
