@@ -40,7 +40,7 @@ typecheck: venv
 	$(BIN)/mypy shequ
 
 # The suite on SQLite (unless TEST_SQLITE=0), then on PostgreSQL when DATABASE_URL points at one.
-test: lint
+test: lint typecheck
 	$(BIN)/python manage.py makemigrations --check --dry-run --verbosity 0
 	@if [ "$(TEST_SQLITE)" != "0" ]; then \
 		echo "== tests on SQLite"; \

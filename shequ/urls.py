@@ -28,4 +28,4 @@ handler500 = "shequ.core.views.server_error"
 if settings.DEBUG:  # pragma: no cover
     from django.conf.urls.static import static
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)  # type: ignore[arg-type]

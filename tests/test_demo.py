@@ -37,8 +37,9 @@ def test_demo_street_has_committees_and_grids_with_valid_codes(demo):
     grids = Place.objects.filter(kind="grid", code__within="310101020")
     assert grids.count() >= 30
     for place in Place.objects.select_related("parent"):
-        parent = place.parent
-        assert code_errors(place.code, place.kind, parent and parent.code, parent and parent.kind) == []
+        parent_code = place.parent.code if place.parent else None
+        parent_kind = place.parent.kind if place.parent else None
+        assert code_errors(place.code, place.kind, parent_code, parent_kind) == []
     assert Place.objects.filter(kind="district").count() == 16
 
 

@@ -13,6 +13,7 @@ What "outside the scope" means here, for a persona:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -74,6 +75,10 @@ def _routes(resolver: URLResolver | None = None, prefix: str = "") -> list[str]:
     return [r for r in routes if not r.startswith(SKIP_PREFIXES)]
 
 
+def _replacer(name: str, value: str) -> Callable[[re.Match[str]], str]:
+    return lambda m: value if name in (m.group("name"), m.group("rname")) else m.group(0)
+
+
 def _expand(route: str, personas: dict[str, User]) -> list[str]:
     names = [m.group("name") or m.group("rname") for m in _PARAM.finditer(route)]
     missing = [n for n in names if n not in SAMPLES]
@@ -85,11 +90,7 @@ def _expand(route: str, personas: dict[str, User]) -> list[str]:
             value = SAMPLES[name][i]
             if value.startswith("{user:"):
                 value = str(personas[value[6:-1]].pk)
-            url = _PARAM.sub(
-                lambda m, n=name, v=value: v if n in (m.group("name"), m.group("rname")) else m.group(0),
-                url,
-                count=1,
-            )
+            url = _PARAM.sub(_replacer(name, value), url, count=1)
         urls.append("/" + url)
     return sorted(set(urls))
 

@@ -12,7 +12,7 @@ class RoleAssignmentInline(admin.TabularInline):
     model = RoleAssignment
     extra = 0
     can_delete = False
-    fields = ["role", "place", "department", "valid_from", "valid_until", "revoked_at"]
+    fields = ("role", "place", "department", "valid_from", "valid_until", "revoked_at")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -21,7 +21,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    fieldsets = (*BaseUserAdmin.fieldsets, (_("联系信息"), {"fields": ("full_name", "phone")}))
+    fieldsets = (*(BaseUserAdmin.fieldsets or ()), (_("联系信息"), {"fields": ("full_name", "phone")}))
     list_display = ["username", "full_name", "is_active", "is_superuser", "last_login"]
     search_fields = ["username", "full_name"]
     inlines = [RoleAssignmentInline]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -76,7 +76,7 @@ def active_assignments(user: User) -> list[RoleAssignment]:
         from .models import RoleAssignment
 
         cached = list(RoleAssignment.objects.active().filter(user=user).select_related("place", "department"))
-        user._shequ_assignments = cached  # type: ignore[union-attr]
+        user._shequ_assignments = cached  # type: ignore[attr-defined,union-attr]
     return cached
 
 
@@ -162,5 +162,5 @@ def get_scoped_or_404(queryset: QuerySet[M], user: Any, action: str, **lookup: A
     """One row by `lookup`, or 404 whether it is missing or merely outside the user's scope."""
     try:
         return restrict(queryset, user, action).get(**lookup)
-    except queryset.model.DoesNotExist:
+    except ObjectDoesNotExist:
         raise Http404 from None

@@ -43,7 +43,9 @@ def assignment_grant(
     if role not in Role.values:
         errors["role"] = [_("角色“%(role)s”不存在。") % {"role": role}]
     elif place.kind not in ROLE_PLACE_KINDS[role]:
-        kinds = "、".join(str(PlaceKind(k).label) for k in sorted(ROLE_PLACE_KINDS[role], key=KIND_DEPTH.get))
+        kinds = "、".join(
+            str(PlaceKind(k).label) for k in sorted(ROLE_PLACE_KINDS[role], key=KIND_DEPTH.__getitem__)
+        )
         errors["place"] = [
             _("“%(role)s”只能分配在以下层级：%(kinds)s。") % {"role": Role(role).label, "kinds": kinds}
         ]

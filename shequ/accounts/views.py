@@ -4,13 +4,15 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from shequ.audit.models import AccessAction
 from shequ.audit.services import record_access
+from shequ.core.http import AuthedRequest
+from shequ.core.idempotency import key_from, run_once
 from shequ.core.masking import mask_phone
 from shequ.core.pagination import keyset_page
 
@@ -29,17 +31,27 @@ class LoginView(auth_views.LoginView):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def tokens(request: HttpRequest) -> HttpResponse:
+def tokens(request: AuthedRequest) -> HttpResponse:
     """The user's own API tokens: create (shown once) and revoke."""
     new_secret = None
     form = TokenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        _token, new_secret = services.token_issue(
-            by=request.user,
-            user=request.user,
-            name=form.cleaned_data["name"],
-            expires_in_days=form.cleaned_data["expires_in_days"],
+        outcome = run_once(
+            key=key_from(request),
+            user_id=request.user.pk,
+            scope="accounts.token_issue",
+            action=lambda: services.token_issue(
+                by=request.user,
+                user=request.user,
+                name=form.cleaned_data["name"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            ),
+            encode=lambda issued: issued[0].pk,
+            decode=lambda pk: (ApiToken.objects.get(pk=pk), None),
         )
+        new_secret = outcome.value[1]
+        if outcome.replayed:
+            messages.info(request, _("该请求已处理过，令牌已生成；为安全起见，令牌不再显示。"))
         form = TokenForm()
     rows = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:100]
     return render(request, "accounts/tokens.html", {"form": form, "tokens": rows, "new_secret": new_secret})
@@ -47,7 +59,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+def token_revoke(request: AuthedRequest, token_id: int) -> HttpResponse:
     token = get_object_or_404(ApiToken, user=request.user, pk=token_id)
     services.token_revoke(by=request.user, token=token)
     messages.success(request, _("令牌“%(name)s”已撤销。") % {"name": token.name})
@@ -55,7 +67,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 @login_required
-def staff(request: HttpRequest) -> HttpResponse:
+def staff(request: AuthedRequest) -> HttpResponse:
     """Staff of the user's jurisdiction, phone numbers masked."""
     if not (request.user.is_superuser or user_roles(request.user) & MANAGERS):
         raise PermissionDenied
@@ -85,7 +97,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def reveal_phone(request: HttpRequest, user_id: int) -> HttpResponse:
+def reveal_phone(request: AuthedRequest, user_id: int) -> HttpResponse:
     """Show one staff member's full phone number, after a stated purpose, and log it."""
     person = get_scoped_or_404(User.objects.all(), request.user, REVEAL, pk=user_id)
     form = RevealForm(request.POST)

@@ -13,7 +13,7 @@ from shequ.core.pagination import keyset_page
 from .models import AccessLog, ChangeLog
 
 
-def _log_page(request: HttpRequest, model: type, template: str) -> HttpResponse:
+def _log_page(request: HttpRequest, model: type[ChangeLog] | type[AccessLog], template: str) -> HttpResponse:
     if not may_act(request.user, model, VIEW):
         raise PermissionDenied
     queryset = restrict(model.objects.all(), request.user, VIEW)

@@ -12,3 +12,22 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyKey(models.Model):
+    """One row per (user, scope, key): the first request with a key does the work, every later
+    one (a double click, a client retry) gets the first result back (DESIGN §4.3)."""
+
+    user_id = models.BigIntegerField(null=True)
+    scope = models.CharField(max_length=100)
+    key = models.CharField(max_length=64)
+    result = models.JSONField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("幂等键")
+        verbose_name_plural = _("幂等键")
+        constraints = [models.UniqueConstraint(fields=["user_id", "scope", "key"], name="idempotency_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key}"

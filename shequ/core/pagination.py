@@ -8,10 +8,10 @@ from typing import Any, Generic, TypeVar
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.http import HttpRequest
 
-T = TypeVar("T")
+T = TypeVar("T", bound=Model)
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -57,7 +57,7 @@ def keyset_page(
     column = order.lstrip("-")
     params: dict[str, str] = {}
     if request is not None:
-        params = {k: v for k, v in request.GET.items() if k != "after"}
+        params = {k: str(v) for k, v in request.GET.items() if k != "after"}
         after = after if after is not None else request.GET.get("after") or None
         if size is None:
             try:
@@ -67,7 +67,9 @@ def keyset_page(
     size = max(1, min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
     if after is not None:
         try:
-            after = queryset.model._meta.get_field(column).to_python(after)
+            key_field = queryset.model._meta.get_field(column)
+            assert isinstance(key_field, Field), f"keyset column {column!r} must be a concrete field"
+            after = key_field.to_python(after)
         except (ValueError, ValidationError):
             after = None  # a tampered cursor restarts at the first page
     count, capped = capped_count(queryset) if with_count else (0, False)

@@ -33,10 +33,15 @@ class DemoPlace:
     geometry: dict[str, Any] | None
 
 
-def _lattice(west: float, south: float, east: float, north: float, cols: int, rows: int, rng: random.Random):
+BBox = tuple[float, float, float, float]  # west, south, east, north
+Points = dict[tuple[int, int], tuple[float, float]]
+
+
+def _lattice(bbox: BBox, cols: int, rows: int, rng: random.Random) -> Points:
     """(cols+1) x (rows+1) points; interior points jittered by up to a fifth of a cell."""
+    west, south, east, north = bbox
     dx, dy = (east - west) / cols, (north - south) / rows
-    points = {}
+    points: Points = {}
     for i in range(cols + 1):
         for j in range(rows + 1):
             x, y = west + i * dx, north - j * dy
@@ -48,15 +53,15 @@ def _lattice(west: float, south: float, east: float, north: float, cols: int, ro
     return points
 
 
-def _cell(points, i: int, j: int) -> Polygon:
+def _cell(points: Points, i: int, j: int) -> Polygon:
     return Polygon([points[(i, j)], points[(i + 1, j)], points[(i + 1, j + 1)], points[(i, j + 1)]])
 
 
 def _street(
-    code: str, name: str, committees: list[str], bbox, grids_per_committee: int, rng
+    code: str, name: str, committees: list[str], bbox: BBox, grids_per_committee: int, rng: random.Random
 ) -> list[DemoPlace]:
     """One column of cells per committee, `grids_per_committee` rows north→south."""
-    points = _lattice(*bbox, cols=len(committees), rows=grids_per_committee, rng=rng)
+    points = _lattice(bbox, cols=len(committees), rows=grids_per_committee, rng=rng)
     result: list[DemoPlace] = []
     street_cells = []
     for c, committee_name in enumerate(committees):

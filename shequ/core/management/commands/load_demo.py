@@ -46,7 +46,7 @@ def load_places() -> int:
 
 
 def load_staff() -> int:
-    departments = {}
+    departments: dict[tuple[str, str], Department] = {}
     for place_code, code, name in DEPARTMENTS:
         dept, _ = Department.objects.update_or_create(
             place=Place.objects.get(code=place_code), code=code, defaults={"name": name}
@@ -60,12 +60,12 @@ def load_staff() -> int:
             user.set_password(DEMO_PASSWORD)
         user.save()
         if spec.role:
-            dept = departments[(spec.place_code, spec.department)] if spec.department else None
+            member_of = departments[(spec.place_code, spec.department)] if spec.department else None
             RoleAssignment.objects.get_or_create(
                 user=user,
                 role=spec.role,
                 place=Place.objects.get(code=spec.place_code),
-                department=dept,
+                department=member_of,
                 revoked_at=None,
             )
     head = User.objects.get(username="backoffice")
