@@ -21,6 +21,13 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
+@pytest.fixture(autouse=True)
+def _private_files(settings, tmp_path):
+    """Uploads and the SMS log of a test go to its own folder, never into var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.VAR_DIR = tmp_path
+
+
 @pytest.fixture
 def demo(db):
     """The demo data, loaded into this test's transaction."""

@@ -12,6 +12,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from shequ.accounts.api_auth import SessionOrToken
+from shequ.core.errors import ConflictError
 
 api = NinjaAPI(
     title="Shequ API",
@@ -47,6 +48,11 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied):
     )
 
 
+@api.exception_handler(ConflictError)
+def _conflict(request: HttpRequest, exc: ConflictError):
+    return api.create_response(request, error_body("conflict", " ".join(exc.messages)), status=409)
+
+
 @api.exception_handler(ValidationError)
 def _django_validation(request: HttpRequest, exc: ValidationError):
     fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
@@ -69,3 +75,4 @@ def _http_error(request: HttpRequest, exc: HttpError):
 
 api.add_router("/accounts/", "shequ.accounts.api.router")
 api.add_router("/places/", "shequ.places.api.router")
+api.add_router("/workorders/", "shequ.workorders.api.router")

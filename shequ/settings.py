@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "shequ.accounts",
     "shequ.audit",
     "shequ.worktime",
+    "shequ.notifications",
+    "shequ.workorders",
 ]
 
 MIDDLEWARE = [

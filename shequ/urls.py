@@ -15,6 +15,8 @@ urlpatterns = [
     path("places/", include("shequ.places.urls")),
     path("audit/", include("shequ.audit.urls")),
     path("worktime/", include("shequ.worktime.urls")),
+    path("notifications/", include("shequ.notifications.urls")),
+    path("workorders/", include("shequ.workorders.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

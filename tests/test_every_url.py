@@ -22,6 +22,7 @@ from django.urls.resolvers import RoutePattern
 from shequ.accounts.models import RoleAssignment, User
 from shequ.accounts.scoping import VIEW, jurisdiction, restrict
 from shequ.places.models import Place
+from shequ.workorders.models import WorkOrder
 
 pytestmark = pytest.mark.django_db
 
@@ -50,10 +51,11 @@ SAMPLES: dict[str, list[str]] = {
     "user_id": ["{user:frontdesk}", "{user:frontdesk_b}"],
     "fmt": ["csv", "geojson"],
     "format": ["csv", "geojson"],
+    "number": ["{order:310101020}", "{order:310101021}"],
 }
 
 # Parameters that name one object; the second sample of each lies outside 五里桥街道.
-OBJECT_PARAMS = {"code", "token_id", "user_id"}
+OBJECT_PARAMS = {"code", "token_id", "user_id", "number"}
 
 SKIP_PREFIXES = ("admin/", "i18n/", "static/", "media/")
 
@@ -90,6 +92,9 @@ def _expand(route: str, personas: dict[str, User]) -> list[str]:
             value = SAMPLES[name][i]
             if value.startswith("{user:"):
                 value = str(personas[value[6:-1]].pk)
+            elif value.startswith("{order:"):
+                order = WorkOrder.objects.filter(place_code__within=value[7:-1]).order_by("id").first()
+                value = order.number if order else "XX00000000-0000"
             url = _PARAM.sub(_replacer(name, value), url, count=1)
         urls.append("/" + url)
     return sorted(set(urls))

@@ -49,7 +49,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any] | None) -> tuple[d
     return {k: before.get(k) for k in changed}, {k: after.get(k) for k in changed}
 
 
-def _actor(actor: Any) -> tuple[int | None, str]:
+def actor_identity(actor: Any) -> tuple[int | None, str]:
     """(id, name) of a user; a plain string names a system actor such as a command."""
     if isinstance(actor, str):
         return None, actor[:150]
@@ -78,7 +78,7 @@ def record_change(
         place_code = place_code or str(getattr(obj, "place_code", "") or "")
     if only_changes:
         before, after = diff(before, after)
-    actor_id, actor_name = _actor(actor)
+    actor_id, actor_name = actor_identity(actor)
     ctx = context.current()
     return ChangeLog.objects.create(
         actor_id=actor_id,
@@ -110,7 +110,7 @@ def record_access(
     """Log a view, reveal or export of personal data. `subject_repr` must already be masked."""
     if not purpose or not purpose.strip():
         raise ValueError("an access to personal data needs a purpose")
-    actor_id, actor_name = _actor(actor)
+    actor_id, actor_name = actor_identity(actor)
     ctx = context.current()
     return AccessLog.objects.create(
         actor_id=actor_id,

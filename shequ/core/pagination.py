@@ -81,3 +81,62 @@ def keyset_page(
     return KeysetPage(
         items=rows[:size], next_after=next_after, count=count, count_capped=capped, params=params
     )
+
+
+def _cursor_value(value: Any) -> str:
+    return "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
+
+
+def keyset_page_by(
+    queryset: QuerySet[T],
+    request: HttpRequest | None = None,
+    *,
+    key: str,
+    size: int | None = None,
+    with_count: bool = True,
+) -> KeysetPage[T]:
+    """Like `keyset_page`, ordered by a non-unique column `key` (ascending, nulls last) then id.
+
+    The cursor is ``"<key value>~<id>"``; an empty key value stands for NULL.
+    """
+    from django.db.models import F, Q
+
+    params: dict[str, str] = {}
+    cursor = None
+    if request is not None:
+        params = {k: str(v) for k, v in request.GET.items() if k != "after"}
+        cursor = request.GET.get("after") or None
+        try:
+            size = size or int(request.GET.get("size", DEFAULT_PAGE_SIZE))
+        except ValueError:
+            size = DEFAULT_PAGE_SIZE
+    size = max(1, min(size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE))
+    count, capped = capped_count(queryset) if with_count else (0, False)
+    page_qs = queryset.order_by(F(key).asc(nulls_last=True), "id")
+    if cursor and "~" in cursor:
+        raw_value, _sep, raw_id = cursor.rpartition("~")
+        key_field = queryset.model._meta.get_field(key)
+        try:
+            last_id = int(raw_id)
+            assert isinstance(key_field, Field)
+            value = key_field.to_python(raw_value) if raw_value else None
+        except (ValueError, ValidationError):
+            value, last_id = None, 0
+            cursor = None
+        if cursor is not None:
+            if value is None:  # already among the NULLs, which come last
+                page_qs = page_qs.filter(**{f"{key}__isnull": True, "id__gt": last_id})
+            else:
+                page_qs = page_qs.filter(
+                    Q(**{f"{key}__gt": value})
+                    | Q(**{key: value, "id__gt": last_id})
+                    | Q(**{f"{key}__isnull": True})
+                )
+    rows = list(page_qs[: size + 1])
+    next_after = None
+    if len(rows) > size:
+        last = rows[size - 1]
+        next_after = f"{_cursor_value(getattr(last, key))}~{last.pk}"
+    return KeysetPage(
+        items=rows[:size], next_after=next_after, count=count, count_capped=capped, params=params
+    )

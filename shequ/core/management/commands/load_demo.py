@@ -6,6 +6,7 @@ Later modules extend the demo by registering a loader with `shequ.core.demo.regi
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -17,6 +18,7 @@ from shequ.core.demo.people import DEMO_PASSWORD, DEPARTMENTS, USERS
 from shequ.core.demo.places import demo_places
 from shequ.places.models import Place
 
+DEMO_APPOINTED = dt.datetime(2020, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 DISTRICTS_CSV = Path(__file__).resolve().parents[3] / "places" / "data" / "shanghai_districts.csv"
 
 
@@ -67,6 +69,8 @@ def load_staff() -> int:
                 place=Place.objects.get(code=spec.place_code),
                 department=member_of,
                 revoked_at=None,
+                # Appointed long ago, so tests that travel in time still find the roles active.
+                defaults={"valid_from": DEMO_APPOINTED},
             )
     head = User.objects.get(username="backoffice")
     Department.objects.filter(place__code="310101020", code="civil-affairs").update(head=head)
