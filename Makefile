@@ -25,12 +25,17 @@ venv: $(VENV)/.installed
 
 run: venv
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py createcachetable
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py load_demo --print-logins
 	@echo ""
 	@echo "社区综合服务平台 / Shequ is running at http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
 	@echo ""
-	exec $(BIN)/gunicorn shequ.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
+	@# The background worker (deadline sweep, SMS/in-app delivery) runs beside the web server;
+	@# Ctrl-C stops both.
+	@trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/python manage.py worker --interval 10 & \
+	$(BIN)/gunicorn shequ.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
 
 lint: venv
 	$(BIN)/ruff check .

@@ -22,6 +22,18 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _private_cache(settings, request):
+    """Each test gets an empty in-process cache (production shares one through the database or
+    Redis; the rate-limit logic is the same against any backend)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": request.node.nodeid,
+        }
+    }
+
+
+@pytest.fixture(autouse=True)
 def _private_files(settings, tmp_path):
     """Uploads and the SMS log of a test go to its own folder, never into var/."""
     settings.MEDIA_ROOT = tmp_path / "media"
@@ -30,7 +42,13 @@ def _private_files(settings, tmp_path):
 
 @pytest.fixture
 def demo(db):
-    """The demo data, loaded into this test's transaction."""
+    """The demo places and staff, loaded into this test's transaction."""
+    call_command("load_demo", "--base", stdout=open("/dev/null", "w"))  # noqa: SIM115
+
+
+@pytest.fixture
+def full_demo(db):
+    """Everything `make run` shows, modules' data included (slower: for crawls and journeys)."""
     call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 

@@ -76,3 +76,4 @@ def _http_error(request: HttpRequest, exc: HttpError):
 api.add_router("/accounts/", "shequ.accounts.api.router")
 api.add_router("/places/", "shequ.places.api.router")
 api.add_router("/workorders/", "shequ.workorders.api.router")
+api.add_router("/track/", "shequ.affairs.tracking_api.router")

@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "shequ.worktime",
     "shequ.notifications",
     "shequ.workorders",
+    "shequ.affairs",
 ]
 
 MIDDLEWARE = [
@@ -141,6 +142,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# A cache shared by every server process (rate limits must not be per process): Redis when
+# REDIS_URL is set, else a table in the database (made by `migrate`'s createcachetable step).
+if redis_url := os.environ.get("REDIS_URL"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "shequ_cache"}
+    }
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

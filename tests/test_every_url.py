@@ -127,6 +127,24 @@ def _forbidden_markers(user: User | None) -> list[str]:
     return markers + phones
 
 
+@pytest.fixture(scope="module")
+def crawl_demo(django_db_setup, django_db_blocker):
+    """The full demo, loaded once for the module inside a transaction rolled back at its end
+    (each test's own transaction nests inside it as a savepoint)."""
+    from django.core.management import call_command
+    from django.db import transaction
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def personas(crawl_demo, db):
+    return {u.username: u for u in User.objects.all()}
+
+
 @pytest.mark.parametrize("persona", PERSONAS, ids=lambda p: p or "anonymous")
 def test_every_url_shows_only_what_the_persona_may_see(client, personas, persona):
     user = personas[persona] if persona else None
@@ -134,11 +152,12 @@ def test_every_url_shows_only_what_the_persona_may_see(client, personas, persona
         client.force_login(user)
     markers = _forbidden_markers(user)
     assert persona in (None, "admin") or markers, "the demo must give every persona something out of scope"
+    assert all(WorkOrder.objects.filter(place_code__within=p).exists() for p in ("310101020", "310101021"))
     checked = 0
     for route in _routes():
         for url in _expand(route, personas):
             response = client.get(url)
-            assert response.status_code in {200, 301, 302, 400, 401, 403, 404, 405}, (
+            assert response.status_code in {200, 301, 302, 400, 401, 403, 404, 405, 422}, (
                 url,
                 response.status_code,
             )

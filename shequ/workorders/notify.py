@@ -33,6 +33,8 @@ def _send(order: WorkOrder, template: str, *, channels: tuple[str, ...], key: st
         template=template,
         context=_context(order),
         channels=channels,
+        # One message per order state and template: the worker's marks (warned, overdue) don't
+        # bump the version, but their templates differ, so each is still sent once.
         dedupe_key=f"{template}:{order.pk}:{order.version}:{key}",
         place_code=order.place_code,
         **addresses,

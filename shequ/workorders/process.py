@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
@@ -108,6 +108,9 @@ class Process:
     viewers: frozenset[str] | set[str] = field(default_factory=frozenset)
     # Whether a closed order asks for a rating (好差评).
     rated: bool = True
+    # Called inside the transaction after each transition, for the owning module's own tables:
+    # after_transition(order, transition, by).
+    after_transition: Callable[[WorkOrder, Transition, Any], None] | None = None
 
     def __post_init__(self) -> None:
         names = [s.name for s in self.steps]

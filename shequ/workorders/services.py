@@ -146,8 +146,10 @@ def _close(order: WorkOrder, target: str, now: dt.datetime) -> None:
     order.sla_state = SlaState.NONE
 
 
-def _save(order: WorkOrder) -> None:
-    order.version += 1
+def _save(order: WorkOrder, *, bump: bool = True) -> None:
+    """Save; a person's action bumps the version (so a stale page is told), the worker's doesn't."""
+    if bump:
+        order.version += 1
     order.save()
 
 
@@ -311,6 +313,8 @@ def perform(
         action=action,
         **(data or {}),
     )
+    if process.after_transition is not None:
+        process.after_transition(order, transition, by)
     if order.is_closed:
         notify_subject(order, "workorder.closed")
     else:
@@ -556,7 +560,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResult:
             for order in due:
                 order.sla_state = SlaState.OVERDUE
                 order.ever_overdue = True
-                _save(order)
+                _save(order, bump=False)
                 record_order_event(
                     order,
                     EventKind.OVERDUE,
@@ -578,7 +582,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResult:
             )
             for order in warn:
                 order.sla_state = SlaState.WARNING
-                _save(order)
+                _save(order, bump=False)
                 record_order_event(
                     order,
                     EventKind.WARNED,
@@ -628,7 +632,7 @@ def recompute_provisional(year: int) -> int:
             continue
         old = order.due_at
         order.due_at, order.warn_at, order.due_provisional = clock.due_at, clock.warn_at, clock.provisional
-        _save(order)
+        _save(order, bump=False)
         if old != order.due_at:
             record_order_event(
                 order,

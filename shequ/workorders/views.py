@@ -46,6 +46,18 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _event_labels(process: Any, event: Any) -> dict[str, str]:
+    """What a timeline entry shows: the action's own label (审核通过) and the steps' labels."""
+    transition = (
+        process.transition(event.step_from, event.data.get("action", "")) if event.step_from else None
+    )
+    return {
+        "title": str(transition.label) if transition else str(event.get_kind_display()),
+        "from": str(process.step_label(event.step_from)) if event.step_from else "",
+        "to": str(process.step_label(event.step_to)) if event.step_to else "",
+    }
+
+
 def _order(request: AuthedRequest, number: str) -> WorkOrder:
     return get_scoped_or_404(visible_orders(request.user), request.user, VIEW, number=number)
 
@@ -55,7 +67,7 @@ def _order(request: AuthedRequest, number: str) -> WorkOrder:
 def detail(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     process = order.process
-    events = list(order.events.all()[:500])
+    events = [(e, _event_labels(process, e)) for e in order.events.all()[:500]]
     attachments = list(order.attachments.all())
     step = process.step(order.step) if order.step not in (CLOSED, "cancelled") else None
     can_handle = step is not None and may_handle(request.user, order, step.actors)

@@ -82,12 +82,17 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--print-logins", action="store_true", help="print the demo logins afterwards")
+        parser.add_argument(
+            "--base",
+            action="store_true",
+            help="only places and staff, not the modules' data (fast, for tests)",
+        )
 
-    def handle(self, *args, print_logins: bool = False, **options) -> None:
+    def handle(self, *args, print_logins: bool = False, base: bool = False, **options) -> None:
         with transaction.atomic():
             places = load_places()
             users = load_staff()
-            extra = loaders.run_all(self.stdout)
+            extra = "" if base else loaders.run_all(self.stdout)
         self.stdout.write(f"demo data: {places} places, {users} users{extra}")
         if print_logins:
             self.stdout.write(logins_text())
