@@ -11,7 +11,10 @@ WORKERS ?= 2
 TEST_SQLITE ?= 1
 PYTEST_ARGS ?=
 
-.PHONY: run test test-browser lint typecheck venv clean
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/shequ_bench
+BENCH_CASES ?= 50000
+
+.PHONY: run test test-browser lint typecheck venv clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +62,11 @@ test: lint typecheck
 # Browser tests: Playwright driving Debian's chromium (see .ci/run for installing it).
 test-browser: venv
 	SHEQU_TESTING=1 $(BIN)/pytest -m browser -q $(PYTEST_ARGS)
+
+# Benchmarks on the local PostgreSQL; rewrites docs/benchmarks.md (see bench/run.py).
+bench: venv
+	createdb -h 127.0.0.1 -U postgres shequ_bench 2>/dev/null || true
+	DATABASE_URL=$(BENCH_DATABASE_URL) SHEQU_TESTING=1 $(BIN)/python bench/run.py --cases $(BENCH_CASES)
 
 clean:
 	rm -rf $(VENV) var/static

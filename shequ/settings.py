@@ -229,5 +229,11 @@ LOGGING = {
 # keeps three years, above the six-month floor of the Cybersecurity Law (art. 21) for logs.
 AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 3 * 365)
 
+# Largest attachment accepted on a work order, in MB.
+ATTACHMENT_MAX_MB = env_int("ATTACHMENT_MAX_MB", 10)
+
+# Working days a department has to rectify after a bad rating (差评整改).
+FOLLOW_UP_WORKING_DAYS = env_int("FOLLOW_UP_WORKING_DAYS", 15)
+
 # Office hours used by working-hour deadlines: "HH:MM-HH:MM" periods, comma separated.
 WORKTIME_OFFICE_HOURS = env_list("WORKTIME_OFFICE_HOURS", ["09:00-12:00", "13:30-17:30"])

@@ -24,7 +24,7 @@ import io
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO, Any, NamedTuple
+from typing import IO, Any
 
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db import models, transaction
@@ -36,6 +36,8 @@ from shequ.accounts.choices import STAFF_ROLES, Role
 from shequ.accounts.scoping import user_roles
 from shequ.audit.models import ChangeAction
 from shequ.audit.services import record_change, snapshot
+from shequ.core.importing import ImportResult as BaseImportResult
+from shequ.core.importing import RowError
 
 from .choices import DeliveryMethod, ItemType, MaterialForm, MatterCategory
 from .models import Matter, MatterMaterial
@@ -121,27 +123,9 @@ DEFAULTS: dict[str, Any] = {
 MATERIAL_DEFAULTS: dict[str, Any] = {"copies": 1, "source": "申请人自备", "mandatory": True, "note": ""}
 
 
-class RowError(NamedTuple):
-    row: int
-    field: str
-    message: str
-
-
 @dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
+class ImportResult(BaseImportResult):
     materials: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
 
 
 # --- who may do what -------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from shequ.accounts.scoping import (
 )
 from shequ.audit.models import AccessAction
 from shequ.audit.services import record_access
+from shequ.core.actions import form_errors_as_messages, run_action
 from shequ.core.http import AuthedRequest
 from shequ.core.idempotency import key_from, run_once
 from shequ.core.masking import mask_id_number, mask_name, mask_phone
@@ -234,22 +235,13 @@ def receipt_pdf(request: AuthedRequest, number: str) -> HttpResponse:
 
 def _case_action(request: AuthedRequest, number: str, scope: str, do: Any, success: str) -> HttpResponse:
     case = _case(request, number)
-    try:
-        run_once(
-            key=key_from(request),
-            user_id=request.user.pk,
-            scope=f"affairs.{scope}.{case.pk}",
-            action=lambda: do(case),
-            encode=lambda _value: True,
-            decode=lambda _stored: None,
-        )
-    except ValidationError as exc:
-        _error_messages(request, exc)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("您没有执行此操作的权限。"))
-    else:
-        messages.success(request, success)
-    return redirect("affairs:case", number=number)
+    return run_action(
+        request,
+        scope=f"affairs.{scope}.{case.pk}",
+        action=lambda: do(case),
+        success=success,
+        back=redirect("affairs:case", number=number),
+    )
 
 
 @login_required
@@ -257,9 +249,7 @@ def _case_action(request: AuthedRequest, number: str, scope: str, do: Any, succe
 def deliver(request: AuthedRequest, number: str) -> HttpResponse:
     form = DeliverForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        form_errors_as_messages(request, form)
         return redirect("affairs:case", number=number)
     data = form.cleaned_data
     return _case_action(
@@ -295,9 +285,7 @@ def coordinate(request: AuthedRequest, number: str) -> HttpResponse:
 def home_visit(request: AuthedRequest, number: str) -> HttpResponse:
     form = HomeVisitForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, str(error))
+        form_errors_as_messages(request, form)
         return redirect("affairs:case", number=number)
     when = form.cleaned_data["when"]
     return _case_action(
@@ -408,7 +396,11 @@ def stats(request: AuthedRequest) -> HttpResponse:
         return render(request, "affairs/stats.html", {"form": form, "report": None}, status=400)
     year, month = form.cleaned_data["year"], form.cleaned_data["month"]
     report = build_report(restrict(Case.objects.all(), request.user, EXPORT), year=year, month=month)
-    title = f"{year}年{month}月" if month else f"{year}年"
+    title = (
+        _("%(year)d年%(month)d月") % {"year": year, "month": month}
+        if month
+        else _("%(year)d年") % {"year": year}
+    )
     if request.GET.get("format") == "xlsx":
         record_access(
             actor=request.user,

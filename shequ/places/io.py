@@ -16,7 +16,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from shequ.accounts.scoping import ADD, CHANGE, EXPORT, restrict
 from shequ.audit.models import ChangeAction
 from shequ.audit.services import record_change
+from shequ.core.importing import ImportResult, RowError
 
 from .choices import CODE_LENGTH, KIND_DEPTH, PlaceKind
 from .codes import parent_code_of
@@ -64,13 +65,6 @@ FILE_ROW = 0  # errors about the file as a whole
 KEEP: Any = object()
 
 
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    field: str
-    message: str
-
-
 @dataclass
 class PlaceRow:
     row: int
@@ -80,22 +74,6 @@ class PlaceRow:
     parent_code: str = ""
     source: Any = KEEP
     geometry: Any = KEEP
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    errors: list[RowError] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    @property
-    def total(self) -> int:
-        return self.created + self.updated + self.unchanged
 
 
 # --- format helpers -------------------------------------------------------------------------

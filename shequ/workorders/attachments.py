@@ -53,7 +53,7 @@ ALLOWED: tuple[FileType, ...] = (
 
 
 def max_bytes() -> int:
-    return int(getattr(settings, "ATTACHMENT_MAX_MB", 10)) * 1024 * 1024
+    return settings.ATTACHMENT_MAX_MB * 1024 * 1024
 
 
 def _file_type(name: str, head: bytes) -> FileType:

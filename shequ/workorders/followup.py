@@ -18,7 +18,7 @@ HANDLERS = frozenset({Role.LEADER, Role.CENTRE_MANAGER, Role.BACK_OFFICE})
 
 
 def _follow_up_limit(order: WorkOrder) -> WorkingDays:
-    return WorkingDays(getattr(settings, "FOLLOW_UP_WORKING_DAYS", 15))
+    return WorkingDays(settings.FOLLOW_UP_WORKING_DAYS)
 
 
 FOLLOW_UP = register(
@@ -54,7 +54,7 @@ def open_follow_up(*, order: WorkOrder, rating: Rating) -> WorkOrder:
 
     follow_up = create_order(
         kind=FOLLOW_UP_KIND,
-        by="差评整改",
+        by="system: bad rating",
         place_code=order.place_code,
         title=str(_("差评整改：%(number)s %(title)s") % {"number": order.number, "title": order.title})[:200],
         channel=Channel.SYSTEM,

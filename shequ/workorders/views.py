@@ -9,7 +9,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,8 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from shequ.accounts.models import Department, User
 from shequ.accounts.scoping import VIEW, get_scoped_or_404, restrict, user_roles
+from shequ.core.actions import form_errors_as_messages, run_action
 from shequ.core.http import AuthedRequest
-from shequ.core.idempotency import key_from, run_once
 from shequ.core.masking import mask_phone
 
 from . import services
@@ -99,33 +98,18 @@ def detail(request: AuthedRequest, number: str) -> HttpResponse:
 def _act(
     request: AuthedRequest, number: str, scope: str, do: Callable[[WorkOrder], Any], success: str
 ) -> HttpResponse:
-    """Run one action with its idempotency key; turn refusals into a message on the detail page."""
     order = _order(request, number)
-    try:
-        run_once(
-            key=key_from(request),
-            user_id=request.user.pk,
-            scope=f"workorders.{scope}.{order.pk}",
-            action=lambda: do(order),
-            encode=lambda _value: True,
-            decode=lambda _stored: None,
-        )
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return redirect("workorders:detail", number=number)
-    except PermissionDenied as exc:
-        messages.error(request, str(exc) or _("您没有执行此操作的权限。"))
-        return redirect("workorders:detail", number=number)
-    messages.success(request, success)
-    return redirect("workorders:detail", number=number)
+    return run_action(
+        request,
+        scope=f"workorders.{scope}.{order.pk}",
+        action=lambda: do(order),
+        success=success,
+        back=redirect("workorders:detail", number=number),
+    )
 
 
 def _invalid(request: AuthedRequest, number: str, form: Any) -> HttpResponse:
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}：{error}" if label else error)
+    form_errors_as_messages(request, form)
     return redirect("workorders:detail", number=number)
 
 
