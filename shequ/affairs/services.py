@@ -109,7 +109,11 @@ def _check_desk_scope(by: Any, model: type, place_code: str) -> None:
 
 def _department(matter: Matter, street_code: str, code: str | None = None) -> Department:
     code = code or matter.department_code
-    department = Department.objects.filter(place__code=street_code, code=code, is_active=True).first()
+    department = (
+        Department.objects.select_related("place")
+        .filter(place__code=street_code, code=code, is_active=True)
+        .first()
+    )
     if department is None:
         raise ValidationError(
             {
@@ -127,10 +131,6 @@ class AcceptResult:
     case: Case | None = None
     notice: OneTimeNotice | None = None
     missing: list[MatterMaterial] = field(default_factory=list)
-
-
-def missing_materials(matter: Matter, received: list[int]) -> list[MatterMaterial]:
-    return [m for m in matter.materials.all() if m.mandatory and m.pk not in set(received)]
 
 
 @transaction.atomic
@@ -157,13 +157,13 @@ def accept(
         and not delivery_address.strip()
     ):
         raise ValidationError({"delivery_address": [_("邮寄、快递或上门送达需要填写送达地址。")]})
-    known = set(matter.materials.values_list("pk", flat=True))
-    if stray := set(received) - known:
+    materials = list(matter.materials.all())
+    if stray := set(received) - {m.pk for m in materials}:
         raise ValidationError({"received": [_("材料编号 %(ids)s 不属于该事项。") % {"ids": sorted(stray)}]})
     applicant = clean_applicant(applicant)
     _check_desk_scope(by, Case, place_code)
     street_code = place_code[:9]
-    missing = missing_materials(matter, received)
+    missing = [m for m in materials if m.mandatory and m.pk not in set(received)]
     actor_id, actor_name = actor_identity(by)
     if missing:
         notice = OneTimeNotice.objects.create(

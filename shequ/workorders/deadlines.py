@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from shequ.worktime.calendar import WorkCalendar, get_calendar
 from shequ.worktime.time import (
     add_working_hours,
     compute_deadline,
@@ -35,12 +36,12 @@ NO_CLOCK = StepClock(None, None, False, None)
 
 
 def _warn_at(
-    anchor: dt.datetime, remaining: dt.timedelta, budget: dt.timedelta, fraction: float
+    anchor: dt.datetime, remaining: dt.timedelta, budget: dt.timedelta, fraction: float, cal: WorkCalendar
 ) -> dt.datetime:
     threshold = max(budget * fraction, ONE_HOUR)
     if remaining <= threshold:
         return anchor
-    return add_working_hours(anchor, remaining - threshold)
+    return add_working_hours(anchor, remaining - threshold, calendar=cal)
 
 
 def start_step(step: Step, order, anchor: dt.datetime) -> StepClock:
@@ -48,23 +49,24 @@ def start_step(step: Step, order, anchor: dt.datetime) -> StepClock:
     limit = step.limit_for(order)
     if limit is None:
         return NO_CLOCK
+    cal = get_calendar()  # one snapshot for the three calculations
     if isinstance(limit, WorkingDays):
-        deadline = compute_deadline(anchor, days=limit.days)
+        deadline = compute_deadline(anchor, days=limit.days, calendar=cal)
     else:
-        deadline = compute_deadline(anchor, hours=limit.hours)
-    budget = working_time_between(anchor, deadline.at)
-    return StepClock(
-        deadline.at, _warn_at(anchor, budget, budget, step.warn_fraction), deadline.provisional, budget
-    )
+        deadline = compute_deadline(anchor, hours=limit.hours, calendar=cal)
+    budget = working_time_between(anchor, deadline.at, calendar=cal)
+    warn = _warn_at(anchor, budget, budget, step.warn_fraction, cal)
+    return StepClock(deadline.at, warn, deadline.provisional, budget)
 
 
 def resume_step(step: Step, anchor: dt.datetime, remaining: dt.timedelta, budget: dt.timedelta) -> StepClock:
     """The clock after a pause: `remaining` working time from `anchor`."""
-    due = add_working_hours(anchor, remaining)
+    cal = get_calendar()
+    due = add_working_hours(anchor, remaining, calendar=cal)
     return StepClock(
         due,
-        _warn_at(anchor, remaining, budget, step.warn_fraction),
-        is_provisional_between(anchor, due),
+        _warn_at(anchor, remaining, budget, step.warn_fraction, cal),
+        is_provisional_between(anchor, due, calendar=cal),
         budget,
     )
 
