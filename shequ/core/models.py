@@ -31,3 +31,18 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key}"
+
+
+class DailySequence(models.Model):
+    """The last number handed out per scope and day (work-order numbers, queue tickets, notices).
+    Bumped by one atomic upsert in `shequ.core.sequences.next_value`."""
+
+    scope = models.CharField(max_length=40)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["scope", "day"], name="dailysequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.day} {self.last}"

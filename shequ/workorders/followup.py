@@ -70,5 +70,7 @@ def open_follow_up(*, order: WorkOrder, rating: Rating) -> WorkOrder:
     if head is not None:
         from .notify import notify_user
 
-        notify_user(follow_up, head, "workorder.bad_rating")
+        notify_user(
+            follow_up, head, "workorder.bad_rating", rating=rating.get_level_display(), comment=rating.comment
+        )
     return follow_up

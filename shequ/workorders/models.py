@@ -158,20 +158,6 @@ class WorkOrderEvent(models.Model):
         return f"{self.order_id} {self.kind}"
 
 
-class NumberSequence(models.Model):
-    """The last number handed out per prefix and day; bumped by one atomic upsert."""
-
-    prefix = models.CharField(max_length=4)
-    day = models.DateField()
-    last = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["prefix", "day"], name="numberseq_unique")]
-
-    def __str__(self) -> str:
-        return f"{self.prefix}{self.day:%Y%m%d}-{self.last}"
-
-
 class Rating(models.Model):
     """A 好差评 rating of a finished order (GB/T 39734: one rating per service, 一事一评)."""
 

@@ -26,12 +26,20 @@ def _context(order: WorkOrder, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _send(order: WorkOrder, template: str, *, channels: tuple[str, ...], key: str, **addresses: Any) -> None:
+def _send(
+    order: WorkOrder,
+    template: str,
+    *,
+    channels: tuple[str, ...],
+    key: str,
+    extra: dict[str, Any] | None = None,
+    **addresses: Any,
+) -> None:
     from shequ.notifications.services import notify
 
     notify(
         template=template,
-        context=_context(order),
+        context=_context(order, **(extra or {})),
         channels=channels,
         # One message per order state and template: the worker's marks (warned, overdue) don't
         # bump the version, but their templates differ, so each is still sent once.
@@ -41,8 +49,9 @@ def _send(order: WorkOrder, template: str, *, channels: tuple[str, ...], key: st
     )
 
 
-def notify_user(order: WorkOrder, user: Any, template: str) -> None:
-    _send(order, template, channels=("inapp", "sms"), key=f"u{user.pk}", user=user)
+def notify_user(order: WorkOrder, user: Any, template: str, **extra: Any) -> None:
+    """One person, in-app and by SMS; `extra` fills the template's own keys."""
+    _send(order, template, channels=("inapp", "sms"), key=f"u{user.pk}", extra=extra, user=user)
 
 
 def notify_assignees(order: WorkOrder, template: str) -> None:

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from shequ.accounts.models import Department, User
 from shequ.audit.services import actor_identity
 from shequ.core.errors import ConflictError as BaseConflictError
+from shequ.core.sequences import next_value
 from shequ.places.codes import subtree_prefix
 
 from . import deadlines
@@ -37,7 +38,7 @@ from .choices import (
     SlaState,
     StatusGroup,
 )
-from .models import NumberSequence, Rating, WorkOrder, WorkOrderEvent
+from .models import Rating, WorkOrder, WorkOrderEvent
 from .notify import notify_assignees, notify_subject
 from .permissions import may_handle, may_perform
 from .process import Process, Step, get_process
@@ -55,21 +56,8 @@ class TransitionNotAllowed(ValidationError):
 
 
 def allocate_number(prefix: str, day: dt.date) -> str:
-    """The next public number of `prefix` on `day`, e.g. SW20261123-0001.
-
-    One statement increments the day's counter and returns it, so concurrent desks never receive
-    the same number; it runs in the caller's transaction, so a number is only ever seen once the
-    order that carries it is committed.
-    """
-    table = NumberSequence._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (prefix, day, last) VALUES (%s, %s, 1) "
-            f"ON CONFLICT (prefix, day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [prefix, day],
-        )
-        (last,) = cursor.fetchone()
-    return f"{prefix}{day:%Y%m%d}-{last:04d}"
+    """The next public number of `prefix` on `day`, e.g. SW20261123-0001 (see core.sequences)."""
+    return f"{prefix}{day:%Y%m%d}-{next_value(f'number:{prefix}', day):04d}"
 
 
 # ---------------------------------------------------------------------------------- internals
@@ -405,7 +393,9 @@ def pause(
         remaining=_seconds(order.anchor_remaining),
     )
     if reason == "supplement":
-        notify_subject(order, "workorder.supplement_requested", comment=comment)
+        notify_subject(
+            order, "workorder.supplement_requested", reason=comment or str(process.pause_reasons[reason])
+        )
     return order
 
 
@@ -598,13 +588,14 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResult:
 
 def _escalate(order: WorkOrder) -> bool:
     """催办: tell the head of the responsible department that the order is overdue."""
-    head = order.assignee_department.head if order.assignee_department else None
-    if head is None:
+    department = order.assignee_department
+    head = department.head if department else None
+    if department is None or head is None:
         return False
     record_order_event(order, EventKind.ESCALATED, SWEEPER, to_user_id=head.pk, to_user=head.display_name)
     from .notify import notify_user
 
-    notify_user(order, head, "workorder.escalated")
+    notify_user(order, head, "workorder.escalated", department=department.name)
     return True
 
 

@@ -151,7 +151,10 @@ def test_sweep_warns_then_marks_overdue_and_escalates_across_national_day(
     assert order.sla_state == SlaState.OVERDUE and order.ever_overdue
     assert kinds(order)[-3:] == [EventKind.WARNED, EventKind.OVERDUE, EventKind.ESCALATED]
     head = civil_affairs.head
-    assert OutboxMessage.objects.filter(template="workorder.escalated", recipient_user=head).exists()
+    escalation = OutboxMessage.objects.filter(
+        template="workorder.escalated", recipient_user=head, channel="sms"
+    ).get()
+    assert civil_affairs.name in escalation.body and order.number in escalation.body
     assert services.sweep(now=at(2026, 10, 13, 9, 0)).overdue == 0
     services.perform(order=order, by=personas["backoffice"], action="approve")
     order = services.perform(order=order, by=personas["frontdesk"], action="deliver")
@@ -178,6 +181,10 @@ def test_good_rating_closes_the_loop_and_bad_rating_opens_a_follow_up(make_order
         services.rate(order=order, level=RatingLevel.VERY_SATISFIED)
     follow_up = rating.follow_up
     assert follow_up is not None and follow_up.kind == FOLLOW_UP_KIND and follow_up.parent_id == order.pk
+    told = OutboxMessage.objects.get(
+        template="workorder.bad_rating", channel="sms", recipient_user=civil_affairs.head
+    )
+    assert "不满意" in told.body and "等了太久" in told.body
     assert follow_up.number.startswith("ZG")
     assert follow_up.assignee_department == civil_affairs
     # 15 working days from Mon 23 Nov 2026: Mon 14 Dec
