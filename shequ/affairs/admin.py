@@ -19,9 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.audit.models import ChangeAction
 from shequ.audit.services import record_change, snapshot
+from shequ.core import xlsx
+from shequ.core.admin import ReadOnlyAdmin
 from shequ.core.masking import mask_id_number, mask_phone
 
-from .catalogue import MATERIAL_FIELDS, MATTER_FIELDS, XLSX_CONTENT_TYPE, export_xlsx, matter_rule_errors
+from .catalogue import MATERIAL_FIELDS, MATTER_FIELDS, export_xlsx, matter_rule_errors
 from .choices import DeliveryMethod
 from .models import Case, Inquiry, Matter, MatterMaterial, OneTimeNotice
 
@@ -78,9 +80,7 @@ class MatterAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("导出为 Excel"))
     def export_selected(self, request: HttpRequest, queryset: QuerySet[Matter]) -> HttpResponse:
-        response = HttpResponse(export_xlsx(queryset), content_type=XLSX_CONTENT_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="matters-{timezone.localdate():%Y%m%d}.xlsx"'
-        return response
+        return xlsx.download(export_xlsx(queryset), f"matters-{timezone.localdate():%Y%m%d}.xlsx")
 
     def save_model(self, request: HttpRequest, obj: Matter, form: Any, change: bool) -> None:
         # The state before the edit, for the change log written once the materials are saved too.
@@ -100,19 +100,6 @@ class MatterAdmin(admin.ModelAdmin):
             after=_matter_snapshot(matter),
             only_changes=before is not None,
         )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written by the desk's services: the admin only shows them."""
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Case)

@@ -44,7 +44,6 @@ from .models import Matter, MatterMaterial
 
 SHEET_MATTERS = "事项"
 SHEET_MATERIALS = "材料"
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 # Columns of the 事项 sheet / keys of a matter in JSON, in file order.
 MATTER_FIELDS: tuple[str, ...] = (

@@ -23,8 +23,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from shequ.accounts.models import Department
+from shequ.core import xlsx
 
-from .catalogue import XLSX_CONTENT_TYPE, export_xlsx, import_xlsx, may_export_catalogue, may_import_catalogue
+from .catalogue import export_xlsx, import_xlsx, may_export_catalogue, may_import_catalogue
 from .choices import MatterCategory
 from .models import Matter
 
@@ -159,10 +160,7 @@ def catalogue_export(request: HttpRequest) -> HttpResponse:
     """The whole catalogue (inactive matters included) as an Excel workbook."""
     if not may_export_catalogue(request.user):
         raise PermissionDenied(_("只有工作人员可以导出事项目录。"))
-    response = HttpResponse(export_xlsx(Matter.objects.all()), content_type=XLSX_CONTENT_TYPE)
-    filename = f"matters-{timezone.localdate():%Y%m%d}.xlsx"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return xlsx.download(export_xlsx(Matter.objects.all()), f"matters-{timezone.localdate():%Y%m%d}.xlsx")
 
 
 @login_required

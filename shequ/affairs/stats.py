@@ -14,17 +14,16 @@ Every figure is computed from the cases themselves, never typed in:
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.styles import Font
+from django.utils.translation import gettext_lazy as _
 
 from shequ.accounts.models import User
-from shequ.workorders.choices import BAD_RATINGS, EventKind, StatusGroup
+from shequ.core.xlsx import COUNT, PERCENT, new_workbook, to_bytes, write_sheet
+from shequ.workorders.choices import BAD_RATINGS, SATISFIED_RATINGS, EventKind, StatusGroup
 from shequ.workorders.models import WorkOrderEvent
 
 from .models import Case
@@ -78,9 +77,6 @@ def period(year: int, month: int | None) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-SATISFIED_LEVELS = (3, 4, 5)
-
-
 def _aggregates() -> dict[str, Any]:
     closed = Q(order__status=StatusGroup.CLOSED) & ~Q(order__step="cancelled")
     return {
@@ -89,7 +85,7 @@ def _aggregates() -> dict[str, Any]:
         "closed": Count("pk", filter=closed),
         "on_time": Count("pk", filter=closed & Q(order__closed_on_time=True)),
         "rated": Count("pk", filter=Q(order__rating__isnull=False)),
-        "satisfied": Count("pk", filter=Q(order__rating__in=SATISFIED_LEVELS)),
+        "satisfied": Count("pk", filter=Q(order__rating__in=list(SATISFIED_RATINGS))),
         "bad": Count("pk", filter=Q(order__rating__in=list(BAD_RATINGS))),
     }
 
@@ -144,56 +140,45 @@ def build_report(cases: QuerySet[Case], *, year: int, month: int | None) -> Repo
 
 
 HEADERS = [
-    "名称",
-    "受理",
-    "办结",
-    "当场办结",
-    "当场办结率",
-    "按期",
-    "按期率",
-    "评价数",
-    "满意率",
-    "差评",
-    "审核办理",
+    _("名称"),
+    _("受理"),
+    _("办结"),
+    _("当场办结"),
+    _("当场办结率"),
+    _("按期"),
+    _("按期率"),
+    _("评价数"),
+    _("满意率"),
+    _("差评"),
+    _("审核办理"),
 ]
+FORMATS = [None, COUNT, COUNT, COUNT, PERCENT, COUNT, PERCENT, COUNT, PERCENT, COUNT, COUNT]
 
 
 def _cells(row: Row) -> list[Any]:
-    def pct(value: float | None) -> Any:
-        return round(value * 100, 1) if value is not None else ""
-
     return [
         row.label,
         row.accepted,
         row.finished,
         row.on_the_spot,
-        pct(row.on_spot_rate),
+        row.on_spot_rate,
         row.on_time,
-        pct(row.on_time_rate),
+        row.on_time_rate,
         row.rated,
-        pct(row.satisfaction),
+        row.satisfaction,
         row.bad,
         row.decided,
     ]
 
 
 def report_xlsx(report: Report, title: str) -> bytes:
-    book = Workbook()
-    sheets = [("按人员", report.by_staff), ("按事项", report.by_matter), ("按科室", report.by_department)]
-    first = True
+    book = new_workbook()
+    sheets = [
+        (_("按人员"), report.by_staff),
+        (_("按事项"), report.by_matter),
+        (_("按科室"), report.by_department),
+    ]
     for name, rows in sheets:
-        sheet = book.active if first else book.create_sheet()
-        first = False
-        sheet.title = name
-        sheet.append([title])
-        sheet["A1"].font = Font(bold=True, size=13)
-        sheet.append(HEADERS)
-        for cell in sheet[2]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(_cells(row))
-        sheet.append(_cells(report.total))
-        sheet.column_dimensions["A"].width = 28
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        cells = [_cells(row) for row in [*rows, report.total]]
+        write_sheet(book.create_sheet(str(name)), title, HEADERS, cells, FORMATS, first_width=28)
+    return to_bytes(book)

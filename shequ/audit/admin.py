@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from shequ.core.admin import ReadOnlyAdmin
+
 from .models import AccessLog, ChangeLog
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """The audit tables are append-only: the admin only reads them."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ChangeLog)

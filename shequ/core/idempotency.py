@@ -54,9 +54,15 @@ def run_once(
     encode: Callable[[T], Any],
     decode: Callable[[Any], T],
 ) -> Outcome[T]:
-    """Run `action` once per (user, scope, key); without a key, just run it."""
+    """Run `action` once per (user, scope, key); without a key, just run it.
+
+    Anonymous requests (the hall kiosk, public booking) pass None and share owner 0: a NULL would
+    never collide in the unique index (NULLs are distinct), so their double taps would run twice.
+    The random key from the form is what keeps two residents apart.
+    """
     if key is None:
         return Outcome(action(), replayed=False)
+    user_id = 0 if user_id is None else user_id
     with transaction.atomic():
         try:
             with transaction.atomic():  # a savepoint: only the claim's own failure is caught

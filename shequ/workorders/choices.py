@@ -71,6 +71,8 @@ class RatingLevel(models.IntegerChoices):
 
 
 BAD_RATINGS = frozenset({RatingLevel.DISSATISFIED, RatingLevel.VERY_DISSATISFIED})
+# 满意率 counts 基本满意 and better, the complement of the bad ratings (好评 in 好差评).
+SATISFIED_RATINGS = frozenset(RatingLevel) - BAD_RATINGS
 
 # Steps every process may end in. Reaching one closes the order.
 CLOSED = "closed"

@@ -35,6 +35,18 @@ def test_second_run_with_same_key_replays_first_result():
     assert other_user.value == 2 and not other_user.replayed
 
 
+def test_anonymous_requests_are_deduplicated_too():
+    calls: list[int] = []
+
+    def action() -> int:
+        calls.append(1)
+        return len(calls)
+
+    first = once(action, user_id=None)
+    second = once(action, user_id=None)
+    assert first.value == second.value == 1 and second.replayed and calls == [1]
+
+
 def test_failed_action_releases_the_key():
     def boom():
         raise ValueError("no")

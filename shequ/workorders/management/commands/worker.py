@@ -1,6 +1,7 @@
 """The background loop (DESIGN §2): sweep deadlines, deliver the outbox, forget old idempotency
-keys. One process on SQLite; any number on PostgreSQL, where rows are claimed with
-SELECT … FOR UPDATE SKIP LOCKED so two workers never take the same row."""
+keys, and run the jobs other modules register in `shequ.core.periodic`. One process on SQLite;
+any number on PostgreSQL, where rows are claimed with SELECT … FOR UPDATE SKIP LOCKED so two
+workers never take the same row."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import time
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections, connection
 
-from shequ.core import idempotency
+from shequ.core import idempotency, periodic
 from shequ.notifications.services import deliver_pending
 from shequ.workorders.services import sweep
 
@@ -40,6 +41,9 @@ class Command(BaseCommand):
                 close_old_connections()  # drop connections the database has closed or that are too old
             result = sweep()
             sent = deliver_pending()
+            for name, changed in periodic.run_due().items():
+                if changed:
+                    log.info("%s: %d", name, changed)
             if time.monotonic() - last_housekeeping > 3600:
                 idempotency.prune()
                 last_housekeeping = time.monotonic()
