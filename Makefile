@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 2
+# Threads per worker: the hall displays hold a request open (long-poll) while they wait for a call.
+THREADS ?= 8
 TEST_SQLITE ?= 1
 PYTEST_ARGS ?=
 
@@ -38,7 +40,7 @@ run: venv
 	@# Ctrl-C stops both.
 	@trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/python manage.py worker --interval 10 & \
-	$(BIN)/gunicorn shequ.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --access-logfile - --log-level warning
+	$(BIN)/gunicorn shequ.wsgi --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile - --log-level warning
 
 lint: venv
 	$(BIN)/ruff check .

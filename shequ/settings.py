@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "shequ.notifications",
     "shequ.workorders",
     "shequ.affairs",
+    "shequ.queueing",
 ]
 
 MIDDLEWARE = [

@@ -17,10 +17,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from shequ.audit.models import ChangeAction
-from shequ.audit.services import record_change, snapshot
+from shequ.audit.services import snapshot
 from shequ.core import xlsx
-from shequ.core.admin import ReadOnlyAdmin
+from shequ.core.admin import ChangeLoggedAdmin, ReadOnlyAdmin
 from shequ.core.masking import mask_id_number, mask_phone
 
 from .catalogue import MATERIAL_FIELDS, MATTER_FIELDS, export_xlsx, matter_rule_errors
@@ -61,7 +60,7 @@ def _matter_snapshot(matter: Matter) -> dict[str, Any]:
 
 
 @admin.register(Matter)
-class MatterAdmin(admin.ModelAdmin):
+class MatterAdmin(ChangeLoggedAdmin):
     form = MatterAdminForm
     list_display = (
         "code",
@@ -82,24 +81,8 @@ class MatterAdmin(admin.ModelAdmin):
     def export_selected(self, request: HttpRequest, queryset: QuerySet[Matter]) -> HttpResponse:
         return xlsx.download(export_xlsx(queryset), f"matters-{timezone.localdate():%Y%m%d}.xlsx")
 
-    def save_model(self, request: HttpRequest, obj: Matter, form: Any, change: bool) -> None:
-        # The state before the edit, for the change log written once the materials are saved too.
-        stored = Matter.objects.filter(pk=obj.pk).first() if change else None
-        obj._catalogue_before = _matter_snapshot(stored) if stored is not None else None  # type: ignore[attr-defined]
-        super().save_model(request, obj, form, change)
-
-    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        matter = form.instance
-        before = getattr(matter, "_catalogue_before", None)
-        record_change(
-            actor=request.user,
-            action=ChangeAction.UPDATE if before is not None else ChangeAction.CREATE,
-            obj=matter,
-            before=before,
-            after=_matter_snapshot(matter),
-            only_changes=before is not None,
-        )
+    def change_snapshot(self, obj: Matter) -> dict[str, Any]:
+        return _matter_snapshot(obj)
 
 
 @admin.register(Case)

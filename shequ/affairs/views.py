@@ -28,6 +28,7 @@ from shequ.accounts.scoping import (
 )
 from shequ.audit.models import AccessAction
 from shequ.audit.services import record_access
+from shequ.core import xlsx
 from shequ.core.actions import form_errors_as_messages, run_action
 from shequ.core.http import AuthedRequest
 from shequ.core.idempotency import key_from, run_once
@@ -35,7 +36,7 @@ from shequ.core.masking import mask_id_number, mask_name, mask_phone
 from shequ.core.pagination import keyset_page
 from shequ.places.models import Place
 
-from . import services
+from . import origins, services
 from .forms import AcceptForm, DeliverForm, HomeVisitForm, InquiryForm, RevealForm, StatsForm
 from .models import Case, Inquiry, Matter, OneTimeNotice
 from .stats import build_report, report_xlsx
@@ -83,7 +84,9 @@ def desk(request: AuthedRequest) -> HttpResponse:
     if not may_act(request.user, Case, ADD):
         raise PermissionDenied
     places = _desk_places(request.user)
-    form = AcceptForm(request.POST or None)
+    origin = origins.resolve(request.POST.get("origin") or request.GET.get("origin", ""), request.user)
+    initial = origin[0].prefill(origin[1], request.user) if origin else {}
+    form = AcceptForm(request.POST or None, initial=initial)
     prompt = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -134,6 +137,8 @@ def desk(request: AuthedRequest) -> HttpResponse:
                     messages.warning(request, _("材料不齐，已出具一次性告知书。"))
                     return redirect("affairs:notice", number=result.notice.number)
                 assert result.case is not None
+                if origin is not None:
+                    _link_origin(request, origin, result.case.order)
                 prompt = services.proxy_prompt(applicant, disabled=data["disabled"])
                 if prompt:
                     messages.info(request, prompt)
@@ -151,12 +156,26 @@ def desk(request: AuthedRequest) -> HttpResponse:
             "matters": Matter.objects.filter(is_active=True).order_by("category", "sort_order", "code"),
             "matter": matter,
             "selected_place": request.POST.get("place_code", ""),
+            "origin": origin,
             "applicant_fields": [form[name] for name in APPLICANT_FIELDS],
             "delivery_fields": [
                 form[name] for name in ("delivery_method", "delivery_address", "finish_on_spot")
             ],
         },
     )
+
+
+def _link_origin(request: AuthedRequest, origin: tuple[origins.Origin, str, str], order: Any) -> None:
+    """Point the ticket (or call, or report) the case came from at the new case; the case stands
+    even when that fails (the ticket was meanwhile finished elsewhere, say)."""
+    kind, key, label = origin
+    try:
+        kind.link(key, request.user, order)
+    except (ValidationError, PermissionDenied) as exc:  # (ConflictError is a ValidationError)
+        reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        messages.warning(
+            request, _("办件已受理，但未能关联%(origin)s：%(reason)s") % {"origin": label, "reason": reason}
+        )
 
 
 @login_required
@@ -411,10 +430,8 @@ def stats(request: AuthedRequest) -> HttpResponse:
             purpose=_("受理统计导出"),
             record_count=len(report.by_staff),
         )
-        response = HttpResponse(
+        return xlsx.download(
             report_xlsx(report, _("受理统计 %(period)s") % {"period": title}),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            f"affairs-stats-{year}-{month or 'all'}.xlsx",
         )
-        response["Content-Disposition"] = f'attachment; filename="affairs-stats-{year}-{month or "all"}.xlsx"'
-        return response
     return render(request, "affairs/stats.html", {"form": form, "report": report, "title": title})

@@ -41,4 +41,9 @@ USERS = [
     DemoUser("mediator", "冯刚", "13800210011", "mediator", "310101020"),
     DemoUser("resident", "何桂兰", "13800210012", "resident", "310101020001"),
     DemoUser("frontdesk_b", "马超", "13800210013", "front_desk", "310101021"),
+    # more window clerks of 五里桥's centre, so each of its 8 windows has its own person
+    DemoUser("clerk1", "陈晓燕", "13800210014", "front_desk", "310101020"),
+    DemoUser("clerk2", "林志伟", "13800210015", "front_desk", "310101020"),
+    DemoUser("clerk3", "黄佳怡", "13800210016", "front_desk", "310101020"),
+    DemoUser("clerk4", "徐海峰", "13800210017", "front_desk", "310101020"),
 ]
