@@ -25,3 +25,12 @@ def next_value(scope: str, day: dt.date) -> int:
         )
         (value,) = cursor.fetchone()
     return int(value)
+
+
+# Counters that never restart (a version number, say) use this day.
+NO_DAY = dt.date(1970, 1, 1)
+
+
+def current_value(scope: str, day: dt.date = NO_DAY) -> int:
+    """The last value handed out, 0 before the first."""
+    return DailySequence.objects.filter(scope=scope, day=day).values_list("last", flat=True).first() or 0
