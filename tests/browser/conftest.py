@@ -24,6 +24,19 @@ def chromium_path() -> str:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory):
+    """The live server answers from several threads at once (a hall display's long-poll beside
+    the clicks at a window). An in-memory SQLite database shared between threads locks whole
+    tables and fails at once, so on SQLite the browser tests use a file in WAL mode, as
+    `make run` does."""
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"].endswith("sqlite3"):
+        database.setdefault("TEST", {})["NAME"] = str(tmp_path_factory.mktemp("db") / "browser.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def browser():
     from playwright.sync_api import sync_playwright
 

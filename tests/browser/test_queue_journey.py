@@ -17,7 +17,22 @@ pytestmark = pytest.mark.browser
 CENTRE = "310101020"
 
 
-def test_kiosk_ticket_is_called_at_a_window_and_shown_on_the_display(page, browser):
+@pytest.fixture
+def context_for(browser):
+    """New browser contexts (a TV, a kiosk), closed after the test even when it fails, so no
+    long-poll keeps asking the server once the test database is gone."""
+    contexts = []
+
+    def make(**options):
+        contexts.append(browser.new_context(locale="zh-CN", **options))
+        return contexts[-1]
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+def test_kiosk_ticket_is_called_at_a_window_and_shown_on_the_display(page, context_for):
     # The demo's day may leave numbers waiting: clear the hall so window 1 calls ours.
     Ticket.objects.filter(
         status__in=[TicketStatus.WAITING, TicketStatus.CALLED, TicketStatus.SERVING]
@@ -26,17 +41,14 @@ def test_kiosk_ticket_is_called_at_a_window_and_shown_on_the_display(page, brows
     window = Window.objects.get(centre__code=CENTRE, number=1)
 
     # the hall TV, open before anything happens
-    tv = browser.new_context(locale="zh-CN", viewport={"width": 1920, "height": 1080})
+    tv = context_for(viewport={"width": 1920, "height": 1080})
     display = tv.new_page()
     display.goto(page.base_url + f"/queue/display/{CENTRE}/")
     slot = display.locator('#qd-windows li[data-window="1"]')
     assert "暂停服务" in slot.inner_text()
 
     # 1. the kiosk: category A, a phone number on the keypad, take the number
-    kiosk_context = browser.new_context(
-        locale="zh-CN", viewport={"width": 1280, "height": 800}, has_touch=True
-    )
-    kiosk = kiosk_context.new_page()
+    kiosk = context_for(viewport={"width": 1280, "height": 800}, has_touch=True).new_page()
     kiosk.goto(page.base_url + f"/queue/kiosk/{CENTRE}/")
     screenshot(kiosk, "queue-kiosk")
     kiosk.locator("label.qk-category", has_text="社保医保").click()
@@ -90,5 +102,3 @@ def test_kiosk_ticket_is_called_at_a_window_and_shown_on_the_display(page, brows
     tablet.get_by_text("感谢").first.wait_for()
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.DONE and ticket.rating == 5
-    kiosk_context.close()
-    tv.close()
