@@ -89,6 +89,8 @@ INSTALLED_APPS = [
     "shequ.workorders",
     "shequ.affairs",
     "shequ.queueing",
+    "shequ.people",
+    "simple_history",
 ]
 
 MIDDLEWARE = [
@@ -103,6 +105,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Who made each historical version of a person, house or household.
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, so it sees the outcome of authentication (django-axes requirement).
     "axes.middleware.AxesMiddleware",
 ]

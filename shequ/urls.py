@@ -21,6 +21,7 @@ urlpatterns = [
     path("affairs/catalogue/", include("shequ.affairs.catalogue_urls")),
     path("track/", include("shequ.affairs.tracking_urls")),
     path("queue/", include("shequ.queueing.urls")),
+    path("people/", include("shequ.people.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

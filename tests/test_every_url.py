@@ -5,7 +5,8 @@ parameter needs sample values in SAMPLES (one inside 五里桥街道, one inside
 fails and says so when a new parameter name appears.
 
 What "outside the scope" means here, for a persona:
-* names of places that are neither in the persona's subtree nor one of its ancestors;
+* names of streets, committees and grids that are neither in the persona's subtree nor one of its
+  ancestors (district names are public geography: addresses name them);
 * names of staff whose roles all lie in such places (for example, the other street's clerk);
 * any unmasked phone number of any user.
 """
@@ -21,6 +22,7 @@ from django.urls.resolvers import RoutePattern
 
 from shequ.accounts.models import RoleAssignment, User
 from shequ.accounts.scoping import VIEW, jurisdiction, restrict
+from shequ.people.models import House, Household, Person
 from shequ.places.models import Place
 from shequ.queueing.models import Appointment, Ticket, Window
 from shequ.workorders.models import WorkOrder
@@ -59,10 +61,13 @@ SAMPLES: dict[str, list[str]] = {
     "window_number": ["1", "1"],
     "pk": ["{window:310101020}", "{window:310101021}"],
     "action": ["call", "call"],
+    "person_id": ["{person:310101020}", "{person:310101021}"],
+    "household_id": ["{household:310101020}", "{household:310101021}"],
+    "house_id": ["{house:310101020}", "{house:310101021}"],
 }
 
 # Parameters that name one object; the second sample of each lies outside 五里桥街道.
-OBJECT_PARAMS = {"code", "token_id", "user_id", "number", "pk"}
+OBJECT_PARAMS = {"code", "token_id", "user_id", "number", "pk", "person_id", "household_id", "house_id"}
 
 SKIP_PREFIXES = ("admin/", "i18n/", "static/", "media/")
 
@@ -117,6 +122,8 @@ def _expand(route: str, personas: dict[str, User]) -> list[str]:
                 value = order.number if order else "XX00000000-0000"
             elif value.startswith(("{ticket:", "{appointment:", "{window:")):
                 value = _queue_sample(value)
+            elif value.startswith(("{person:", "{household:", "{house:")):
+                value = _people_sample(value)
             url = _PARAM.sub(_replacer(name, value), url, count=1)
         urls.append("/" + url)
     return sorted(set(urls))
@@ -135,6 +142,18 @@ def _queue_sample(value: str) -> str:
     return str(window.pk) if window else "999999"
 
 
+def _people_sample(value: str) -> str:
+    """A person, household or house id inside the street named in the sample."""
+    kind, street = value[1:-1].split(":")
+    models: dict[str, type[Person] | type[Household] | type[House]] = {
+        "person": Person,
+        "household": Household,
+        "house": House,
+    }
+    row = models[kind]._default_manager.filter(place_code__startswith=street).order_by("id").first()
+    return str(row.pk) if row else "999999"
+
+
 def _forbidden_markers(user: User | None) -> list[str]:
     """Strings that must not appear on any page this user can open."""
     phones = list(User.objects.exclude(phone="").values_list("phone", flat=True))
@@ -147,7 +166,9 @@ def _forbidden_markers(user: User | None) -> list[str]:
         for code in Place.objects.values_list("code", flat=True)
         if any(p.startswith(code) for p in prefixes)
     }
-    hidden_places = Place.objects.exclude(code__in=visible | ancestors).exclude(kind="city")
+    # Districts are public geography: a resident's registered address names one (上海市松江区…).
+    # What must not show is the streets, committees and grids outside the persona's places.
+    hidden_places = Place.objects.exclude(code__in=visible | ancestors).exclude(kind__in=["city", "district"])
     markers = [name for name in hidden_places.values_list("name", flat=True) if len(name) >= 3]
 
     def related(code: str) -> bool:

@@ -1,0 +1,65 @@
+"""Reading the resident database: one search box that understands what was typed, and the
+household views the pages and other modules need.
+
+What the box accepts, tried in this order:
+* an 18-character resident ID number (or another document number): exact match;
+* a phone number: exact match;
+* Latin letters: pinyin initials ("wxy") or full pinyin ("wangxiuying", "wangxiu"), as a prefix;
+* Chinese: the whole name or part of it; with an address word (路 弄 号 室 小区 …) the address.
+Every branch is an indexed equality or prefix search except the partial-name and address ones.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db.models import Q, QuerySet
+
+from shequ.core.idnumbers import MOBILE
+
+from .choices import HouseholdKind
+from .models import Household, Membership, Person
+
+DOCUMENT = re.compile(r"^[0-9]{17}[0-9Xx]$|^[A-Za-z]{1,2}[0-9]{7,9}$")
+PHONE = re.compile(r"^[0-9-]{7,13}$")
+LATIN = re.compile(r"^[A-Za-z]+$")
+ADDRESS_WORDS = ("路", "弄", "号", "室", "小区", "街", "村", "苑", "园", "坊", "里", "大厦")
+
+
+def search(queryset: QuerySet[Person], query: str, limit: int = 50) -> list[Person]:
+    """People matching `query` inside `queryset` (already scoped), best matches first."""
+    text = re.sub(r"\s+", "", query or "")
+    if not text:
+        return []
+    if DOCUMENT.match(text):
+        condition = Q(id_number=text.upper())
+    elif MOBILE.match(text) or PHONE.match(text):
+        condition = Q(phone=text)
+    elif LATIN.match(text):
+        latin = text.lower()
+        condition = Q(name_initials__startswith=latin) | Q(name_pinyin__startswith=latin)
+    elif any(word in text for word in ADDRESS_WORDS):
+        people = Membership.objects.filter(
+            kind=HouseholdKind.ACTUAL, left_on__isnull=True, household__house__address__contains=text
+        ).values("person_id")
+        condition = Q(pk__in=people)
+    else:
+        condition = Q(name__startswith=text) if len(text) == 1 else Q(name__contains=text)
+    rows = queryset.filter(condition).order_by("name", "id")[:limit]
+    return list(rows)
+
+
+def household_of(person: Person, kind: str) -> Household | None:
+    """The person's current household of `kind` (registered or actual), with its house."""
+    membership = (
+        Membership.objects.filter(person=person, kind=kind, left_on__isnull=True)
+        .select_related("household__house")
+        .first()
+    )
+    return membership.household if membership else None
+
+
+def members(household: Household) -> list[Membership]:
+    """The current members, head first, with their persons."""
+    rows = Membership.objects.filter(household=household, left_on__isnull=True).select_related("person")
+    return sorted(rows, key=lambda m: (m.relation != "head", m.joined_on, m.person.birth_date))
