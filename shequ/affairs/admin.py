@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from shequ.audit.services import snapshot
 from shequ.core import xlsx
-from shequ.core.admin import ChangeLoggedAdmin, ReadOnlyAdmin
+from shequ.core.admin import ChangeLoggedAdmin, ReadOnlyAdmin, masked
 from shequ.core.masking import mask_id_number, mask_phone
 
 from .catalogue import MATERIAL_FIELDS, MATTER_FIELDS, export_xlsx, matter_rule_errors
@@ -114,17 +114,11 @@ class CaseAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description=_("证件号码"))
-    def masked_id_number(self, obj: Case) -> str:
-        return mask_id_number(obj.id_number)
+    masked_id_number = masked("id_number", _("证件号码"), mask_id_number)
 
-    @admin.display(description=_("联系电话"))
-    def masked_phone(self, obj: Case) -> str:
-        return mask_phone(obj.phone)
+    masked_phone = masked("phone", _("联系电话"), mask_phone)
 
-    @admin.display(description=_("代办人证件号码"))
-    def masked_proxy_id_number(self, obj: Case) -> str:
-        return mask_id_number(obj.proxy_id_number)
+    masked_proxy_id_number = masked("proxy_id_number", _("代办人证件号码"), mask_id_number)
 
 
 @admin.register(OneTimeNotice)
@@ -149,13 +143,9 @@ class OneTimeNoticeAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description=_("证件号码"))
-    def masked_id_number(self, obj: OneTimeNotice) -> str:
-        return mask_id_number(obj.id_number)
+    masked_id_number = masked("id_number", _("证件号码"), mask_id_number)
 
-    @admin.display(description=_("联系电话"))
-    def masked_phone(self, obj: OneTimeNotice) -> str:
-        return mask_phone(obj.phone)
+    masked_phone = masked("phone", _("联系电话"), mask_phone)
 
 
 @admin.register(Inquiry)
@@ -180,6 +170,4 @@ class InquiryAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description=_("联系电话"))
-    def masked_phone(self, obj: Inquiry) -> str:
-        return mask_phone(obj.visitor_phone)
+    masked_phone = masked("visitor_phone", _("联系电话"), mask_phone)

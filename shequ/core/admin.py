@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import admin
@@ -10,6 +11,17 @@ from django.http import HttpRequest
 
 from shequ.audit.models import ChangeAction
 from shequ.audit.services import record_change, snapshot
+
+
+def masked(attribute: str, label: Any, mask: Callable[[str], str]) -> Callable[[Any, Any], str]:
+    """An admin column or read-only field that shows `attribute` through `mask` (DESIGN §4.7):
+    ``masked_phone = masked("phone", _("联系电话"), mask_phone)`` in a ModelAdmin."""
+
+    @admin.display(description=label)
+    def column(model_admin: Any, obj: Any) -> str:
+        return mask(getattr(obj, attribute))
+
+    return column
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shequ.core.admin import ReadOnlyAdmin
+from shequ.core.admin import ReadOnlyAdmin, masked
 from shequ.core.masking import mask_id_number, mask_phone
 
 from .models import House, Household, Person
@@ -21,13 +21,9 @@ class PersonAdmin(ReadOnlyAdmin):
     exclude = ("id_number", "phone")
     readonly_fields = ("masked_id", "masked_phone")
 
-    @admin.display(description=_("证件号码"))
-    def masked_id(self, obj: Person) -> str:
-        return mask_id_number(obj.id_number)
+    masked_id = masked("id_number", _("证件号码"), mask_id_number)
 
-    @admin.display(description=_("联系电话"))
-    def masked_phone(self, obj: Person) -> str:
-        return mask_phone(obj.phone)
+    masked_phone = masked("phone", _("联系电话"), mask_phone)
 
 
 @admin.register(House)

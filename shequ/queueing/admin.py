@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from shequ.core.admin import ChangeLoggedAdmin, ReadOnlyAdmin
+from shequ.core.admin import ChangeLoggedAdmin, ReadOnlyAdmin, masked
 from shequ.core.masking import mask_name, mask_phone
 
 from .models import Appointment, ServiceCategory, Ticket, Window
@@ -62,9 +62,7 @@ class TicketAdmin(ReadOnlyAdmin):
     exclude = ("phone", "token")
     readonly_fields = ("masked_phone",)
 
-    @admin.display(description=_("手机号码"))
-    def masked_phone(self, obj: Ticket) -> str:
-        return mask_phone(obj.phone)
+    masked_phone = masked("phone", _("手机号码"), mask_phone)
 
 
 @admin.register(Appointment)
@@ -75,10 +73,6 @@ class AppointmentAdmin(ReadOnlyAdmin):
     exclude = ("name", "phone")
     readonly_fields = ("masked_name", "masked_phone")
 
-    @admin.display(description=_("姓名"))
-    def masked_name(self, obj: Appointment) -> str:
-        return mask_name(obj.name)
+    masked_name = masked("name", _("姓名"), mask_name)
 
-    @admin.display(description=_("手机号码"))
-    def masked_phone(self, obj: Appointment) -> str:
-        return mask_phone(obj.phone)
+    masked_phone = masked("phone", _("手机号码"), mask_phone)
