@@ -22,7 +22,7 @@ from django.urls.resolvers import RoutePattern
 
 from shequ.accounts.models import RoleAssignment, User
 from shequ.accounts.scoping import VIEW, jurisdiction, restrict
-from shequ.people.models import House, Household, Person
+from shequ.people.models import ChangeRequest, House, Household, Person
 from shequ.places.models import Place
 from shequ.queueing.models import Appointment, Ticket, Window
 from shequ.workorders.models import WorkOrder
@@ -64,10 +64,21 @@ SAMPLES: dict[str, list[str]] = {
     "person_id": ["{person:310101020}", "{person:310101021}"],
     "household_id": ["{household:310101020}", "{household:310101021}"],
     "house_id": ["{house:310101020}", "{house:310101021}"],
+    "change_id": ["{change:310101020}", "{change:310101021}"],
 }
 
 # Parameters that name one object; the second sample of each lies outside 五里桥街道.
-OBJECT_PARAMS = {"code", "token_id", "user_id", "number", "pk", "person_id", "household_id", "house_id"}
+OBJECT_PARAMS = {
+    "code",
+    "token_id",
+    "user_id",
+    "number",
+    "pk",
+    "person_id",
+    "household_id",
+    "house_id",
+    "change_id",
+}
 
 SKIP_PREFIXES = ("admin/", "i18n/", "static/", "media/")
 
@@ -122,7 +133,7 @@ def _expand(route: str, personas: dict[str, User]) -> list[str]:
                 value = order.number if order else "XX00000000-0000"
             elif value.startswith(("{ticket:", "{appointment:", "{window:")):
                 value = _queue_sample(value)
-            elif value.startswith(("{person:", "{household:", "{house:")):
+            elif value.startswith(("{person:", "{household:", "{house:", "{change:")):
                 value = _people_sample(value)
             url = _PARAM.sub(_replacer(name, value), url, count=1)
         urls.append("/" + url)
@@ -143,12 +154,13 @@ def _queue_sample(value: str) -> str:
 
 
 def _people_sample(value: str) -> str:
-    """A person, household or house id inside the street named in the sample."""
+    """A person, household, house or change-request id inside the street named in the sample."""
     kind, street = value[1:-1].split(":")
-    models: dict[str, type[Person] | type[Household] | type[House]] = {
+    models: dict[str, type[Person] | type[Household] | type[House] | type[ChangeRequest]] = {
         "person": Person,
         "household": Household,
         "house": House,
+        "change": ChangeRequest,
     }
     row = models[kind]._default_manager.filter(place_code__startswith=street).order_by("id").first()
     return str(row.pk) if row else "999999"

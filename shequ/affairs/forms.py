@@ -21,6 +21,9 @@ class AcceptForm(forms.Form):
     proxy_name = forms.CharField(label=_("代办人姓名"), max_length=50, required=False)
     proxy_id_number = forms.CharField(label=_("代办人身份证号码"), max_length=30, required=False)
     disabled = forms.BooleanField(label=_("申请人持残疾人证"), required=False)
+    # Offered by the desk's look-up: the phone on record is used without being shown (re-read
+    # from the resident database at acceptance).
+    use_stored_phone = forms.BooleanField(label=_("使用人口库登记电话"), required=False)
     received = forms.TypedMultipleChoiceField(label=_("已收材料"), coerce=int, required=False, choices=())
     delivery_method = forms.ChoiceField(
         label=_("送达方式"), choices=DeliveryMethod.choices, initial=DeliveryMethod.WINDOW

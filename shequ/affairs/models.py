@@ -81,7 +81,8 @@ class MatterMaterial(models.Model):
 
 
 class Applicant(models.Model):
-    """The applicant as the desk entered them (linked to the resident database once it exists)."""
+    """The applicant as the desk entered them, and the resident on record they were found to be
+    (the desk matches the document number against the resident database in the clerk's places)."""
 
     name = models.CharField(_("申请人姓名"), max_length=50)
     id_type = models.CharField(
@@ -90,7 +91,16 @@ class Applicant(models.Model):
     id_number = models.CharField(_("证件号码"), max_length=30)
     phone = models.CharField(_("联系电话"), max_length=20)
     address = models.CharField(_("联系地址"), max_length=200, blank=True)
-    person_id = models.BigIntegerField(_("居民ID"), null=True, blank=True)
+    # PROTECT: a resident's record is never deleted (death and cancellation are statuses), and a
+    # case is a legal record that must not silently lose who it was for.
+    person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("居民"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="affairs_%(class)ss",
+    )
 
     class Meta:
         abstract = True

@@ -10,6 +10,7 @@ records.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,19 +85,37 @@ def clean_applicant(data: ApplicantData) -> ApplicantData:
 
 
 def proxy_prompt(
-    applicant: ApplicantData, *, disabled: bool = False, today: dt.date | None = None
+    applicant: ApplicantData,
+    *,
+    disabled: bool = False,
+    today: dt.date | None = None,
+    reasons: Sequence[str] | None = None,
+    proxy_note: str = "",
 ) -> str | None:
-    """The desk's reminder that the applicant may use proxy or home-visit service (政务代理)."""
-    age = (
-        age_on(applicant.id_number, today or timezone.localdate())
-        if applicant.id_type == IdType.RESIDENT_ID
-        else None
-    )
-    if age is not None and age >= PROXY_AGE:
-        return _("申请人已满 %(age)d 周岁，可提供代办或预约上门服务。") % {"age": age}
-    if disabled:
-        return _("申请人为残疾人，可提供代办或预约上门服务。")
-    return None
+    """The desk's reminder that the applicant may use proxy or home-visit service (政务代理).
+
+    `reasons`: what the resident database says (age band, living alone, disability with its
+    level, 低保 …; see shequ.people.desk.eligibility), or None when the applicant is not on
+    record, in which case the age in the ID number and the "持残疾人证" box decide.
+    `proxy_note`: how the proxy stands to the applicant, when one applies for them."""
+    text: str | None = None
+    if reasons is not None:
+        if reasons:
+            text = _("可提供代办或预约上门服务：%(reasons)s。") % {"reasons": "、".join(reasons)}
+    else:
+        age = (
+            age_on(applicant.id_number, today or timezone.localdate())
+            if applicant.id_type == IdType.RESIDENT_ID
+            else None
+        )
+        if age is not None and age >= PROXY_AGE:
+            text = _("申请人已满 %(age)d 周岁，可提供代办或预约上门服务。") % {"age": age}
+        elif disabled:
+            text = _("申请人为残疾人，可提供代办或预约上门服务。")
+    if proxy_note:
+        note = _("代办人：%(note)s。") % {"note": proxy_note}
+        text = f"{text}{note}" if text else note
+    return text
 
 
 def _check_desk_scope(by: Any, model: type, place_code: str) -> None:

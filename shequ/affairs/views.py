@@ -34,6 +34,8 @@ from shequ.core.http import AuthedRequest
 from shequ.core.idempotency import key_from, run_once
 from shequ.core.masking import mask_id_number, mask_name, mask_phone
 from shequ.core.pagination import keyset_page
+from shequ.people import desk as people_desk
+from shequ.people.models import Person
 from shequ.places.models import Place
 
 from . import origins, services
@@ -91,17 +93,23 @@ def desk(request: AuthedRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         place_code = request.POST.get("place_code") or (places[0].code if places else "")
+        # The applicant on record in the clerk's places, found again now by the document
+        # number entered: the case is linked to them and may use their stored phone.
+        person = people_desk.find_applicant(request.user, data["id_type"], data["id_number"])
         if place_code not in {p.code for p in places}:
             form.add_error(None, _("请选择受理区划。"))
+        elif data["use_stored_phone"] and not people_desk.stored_phone(person):
+            form.add_error("phone", _("人口库中没有该申请人的登记电话，请填写联系电话。"))
         else:
             applicant = services.ApplicantData(
                 name=data["name"],
                 id_type=data["id_type"],
                 id_number=data["id_number"],
-                phone=data["phone"],
+                phone=people_desk.stored_phone(person) if data["use_stored_phone"] else data["phone"],
                 address=data["address"],
                 proxy_name=data["proxy_name"],
                 proxy_id_number=data["proxy_id_number"],
+                person_id=person.pk if person else None,
             )
             try:
                 outcome = run_once(
@@ -139,7 +147,7 @@ def desk(request: AuthedRequest) -> HttpResponse:
                 assert result.case is not None
                 if origin is not None:
                     _link_origin(request, origin, result.case.order)
-                prompt = services.proxy_prompt(applicant, disabled=data["disabled"])
+                prompt = _proxy_prompt(applicant, person, data)
                 if prompt:
                     messages.info(request, prompt)
                 messages.success(
@@ -158,10 +166,24 @@ def desk(request: AuthedRequest) -> HttpResponse:
             "selected_place": request.POST.get("place_code", ""),
             "origin": origin,
             "applicant_fields": [form[name] for name in APPLICANT_FIELDS],
+            "lookup_allowed": may_act(request.user, Person, VIEW),
             "delivery_fields": [
                 form[name] for name in ("delivery_method", "delivery_address", "finish_on_spot")
             ],
         },
+    )
+
+
+def _proxy_prompt(applicant: services.ApplicantData, person: Any, data: dict[str, Any]) -> str | None:
+    """The proxy-service reminder, from the resident record when the applicant is on it."""
+    if person is None:
+        return services.proxy_prompt(applicant, disabled=data["disabled"])
+    check = people_desk.check_proxy(person, data["proxy_id_number"]) if data["proxy_id_number"] else None
+    return services.proxy_prompt(
+        applicant,
+        disabled=data["disabled"],
+        reasons=people_desk.eligibility(person, disabled=data["disabled"]).reasons,
+        proxy_note=check.text if check else "",
     )
 
 

@@ -82,3 +82,45 @@ class ComputedTag(models.TextChoices):
 
 
 DISABILITY_LEVELS = [(1, _("一级")), (2, _("二级")), (3, _("三级")), (4, _("四级"))]
+
+
+class FieldGroup(models.TextChoices):
+    """Groups of a person's fields whose edits a street may require to be approved (变更审核)."""
+
+    IDENTITY = "identity", _("身份信息（姓名、证件、性别、出生日期）")
+    CONTACT = "contact", _("联系方式（电话）")
+    RESIDENCE = "residence", _("居住信息（人口类型、居住证、户籍地址）")
+
+
+# Which field of Person lies in which group; a field not listed cannot be edited by a change.
+FIELD_GROUPS: dict[str, tuple[str, ...]] = {
+    FieldGroup.IDENTITY: ("name", "id_type", "id_number", "gender", "birth_date"),
+    FieldGroup.CONTACT: ("phone",),
+    FieldGroup.RESIDENCE: (
+        "residence_type",
+        "residence_permit_number",
+        "residence_permit_expiry",
+        "registered_address",
+    ),
+}
+# Without a street's own policy: identity and residence need approval, a phone number does not.
+DEFAULT_APPROVAL: dict[str, bool] = {
+    FieldGroup.IDENTITY: True,
+    FieldGroup.CONTACT: False,
+    FieldGroup.RESIDENCE: True,
+}
+
+
+class ChangeStatus(models.TextChoices):
+    PENDING = "pending", _("待审核")
+    APPROVED = "approved", _("已通过")
+    REJECTED = "rejected", _("已退回")
+    WITHDRAWN = "withdrawn", _("已撤回")
+    APPLIED = "applied", _("已生效")  # needed no approval
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    FAILED = "failed", _("有错误，未导入")
+    DONE = "done", _("已完成")

@@ -41,6 +41,7 @@ from shequ.places.models import Place
 
 from .choices import (
     DocumentType,
+    FieldGroup,
     Gender,
     HouseholdKind,
     HouseKind,
@@ -1327,7 +1328,37 @@ def load(today: dt.date | None = None) -> int:
         plan_street(planner, street, _grids(street))
         plan_tags(planner)
         made += write(planner)
+        if street == STREET:
+            made += _pending_change(street)
     return made
+
+
+def _pending_change(street: str) -> int:
+    """One correction waiting for the street's approval, so the approvals page has work: the
+    committee worker fixes a registered address (residence changes need approval by default)."""
+    from shequ.accounts.models import User
+
+    from .changes import request_change
+
+    worker = User.objects.filter(username="committee").first()
+    person = (
+        Person.objects.filter(
+            place_code__startswith=f"{street}001", residence_type="registered", status="active"
+        )
+        .order_by("id")
+        .first()
+    )
+    if worker is None or person is None:
+        return 0
+    request_change(
+        by=worker,
+        person=person,
+        group=FieldGroup.RESIDENCE,
+        values={"registered_address": "上海市黄浦区蒙自路 88 弄 5 号 301 室"},
+        reason="居民持户口簿来居委会核对，户籍地址有误",
+        expected_version=person.version,
+    )
+    return 1
 
 
 loaders.register("people", load)

@@ -13,7 +13,9 @@ memberships with a join and a leave date, never overwritten.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
@@ -23,10 +25,13 @@ from shequ.core.models import TimeStampedModel
 
 from .choices import (
     DISABILITY_LEVELS,
+    ChangeStatus,
     DocumentType,
+    FieldGroup,
     Gender,
     HouseholdKind,
     HouseKind,
+    ImportStatus,
     PersonStatus,
     Relation,
     ResidenceType,
@@ -250,3 +255,107 @@ class Rental(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.house} {self.starts_on}–{self.ends_on}"
+
+
+class ApprovalPolicy(models.Model):
+    """Whether a street requires its approval for edits to one group of fields made by a
+    committee worker (absent: `choices.DEFAULT_APPROVAL`)."""
+
+    street_code = models.CharField(_("街道代码"), max_length=9)
+    field_group = models.CharField(_("字段组"), max_length=12, choices=FieldGroup.choices)
+    requires_approval = models.BooleanField(_("需街道审核"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+
+    class Meta:
+        verbose_name = _("变更审核设置")
+        verbose_name_plural = _("变更审核设置")
+        constraints = [
+            models.UniqueConstraint(fields=["street_code", "field_group"], name="approval_policy_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.street_code} {self.get_field_group_display()}"
+
+
+class ChangeRequest(TimeStampedModel):
+    """An edit of one person's fields in one group: applied at once, or waiting for the street.
+    `before` holds the values the requester saw; approval refuses if they changed meanwhile."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="change_requests")
+    field_group = models.CharField(_("字段组"), max_length=12, choices=FieldGroup.choices)
+    before = models.JSONField(_("修改前"))
+    after = models.JSONField(_("修改后"))
+    reason = models.CharField(_("变更原因"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ChangeStatus.choices, default=ChangeStatus.PENDING
+    )
+    place_code = models.CharField(_("居委会代码"), max_length=15)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    decision_note = models.CharField(_("审核意见"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("信息变更申请")
+        verbose_name_plural = _("信息变更申请")
+        constraints = [
+            # One pending change per person and group: a second one would overwrite the first.
+            models.UniqueConstraint(
+                fields=["person", "field_group"],
+                condition=Q(status="pending"),
+                name="one_pending_change_per_group",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["place_code"],
+                condition=Q(status="pending"),
+                name="change_pending_place",
+                opclasses=["varchar_pattern_ops"],
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_field_group_display()} {self.get_status_display()}"
+
+
+class ImportJob(TimeStampedModel):
+    """One upload of a committee's sheet: its progress while it runs and its row errors after.
+    Small files run in the request; large ones are queued for the worker."""
+
+    token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    place_code = models.CharField(_("居委会代码"), max_length=15)
+    filename = models.CharField(_("文件名"), max_length=200)
+    file = models.FileField(_("文件"), upload_to="people-imports/%Y/%m/", blank=True)
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    total_rows = models.PositiveIntegerField(_("总行数"), default=0)
+    processed_rows = models.PositiveIntegerField(_("已处理行数"), default=0)
+    houses_created = models.PositiveIntegerField(_("新增房屋"), default=0)
+    persons_created = models.PositiveIntegerField(_("新增人员"), default=0)
+    persons_updated = models.PositiveIntegerField(_("更新人员"), default=0)
+    # [[sheet, row, field, message], …] as the user sees them (header is row 1).
+    errors = models.JSONField(_("错误"), default=list, blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("人口数据导入")
+        verbose_name_plural = _("人口数据导入")
+        indexes = [models.Index(fields=["status", "created_at"], name="importjob_status")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} {self.get_status_display()}"

@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from shequ.accounts.scoping import (
+    CHANGE,
+    EXPORT,
     REVEAL,
     VIEW,
     get_scoped_or_404,
@@ -38,7 +41,7 @@ from shequ.core.masking import mask_id_number, mask_name, mask_phone
 from shequ.places.models import Place
 
 from . import selectors, services
-from .choices import ComputedTag, HouseholdKind, Tag
+from .choices import ChangeStatus, ComputedTag, HouseholdKind, Tag
 from .forms import AGE_CHOICES, AsOfForm, RevealForm, SearchForm
 from .models import House, Household, Membership, Person, PersonTag
 
@@ -181,8 +184,17 @@ def search(request: AuthedRequest) -> HttpResponse:
             "chips": chips,
             "chosen_tag": request.GET.get("tag", ""),
             "chosen_age": request.GET.get("age", ""),
+            "may_export": may_act(request.user, Person, EXPORT),
+            "export_query": _export_query(request.GET),
         },
     )
+
+
+def _export_query(params: Any) -> str:
+    """The chips of the search, carried to the export (the box's text is not: an export is a
+    list by tag and age, not a search result)."""
+    chosen = {key: params[key] for key in ("tag", "age") if params.get(key)}
+    return "?" + urlencode(chosen) if chosen else ""
 
 
 def _chip_url(params: Any, key: str, value: str) -> str:
@@ -311,6 +323,7 @@ def _render_person(
         view.committee = names.get(view.household.house.place_code, "")
     visible = _in_scope(request.user, VIEW)
     may_reveal = _in_scope(request.user, REVEAL)(person.place_code) and may_act(request.user, Person, REVEAL)
+    may_change = _in_scope(request.user, CHANGE)(person.place_code) and may_act(request.user, Person, CHANGE)
     permit = None
     if shown is not None and shown.residence_permit_expiry:
         day = as_of or today
@@ -326,6 +339,12 @@ def _render_person(
         "as_of_form": as_of_form,
         "reveal_form": reveal_form,
         "may_reveal": may_reveal,
+        "may_change": may_change,
+        "pending_changes": list(
+            person.change_requests.filter(status=ChangeStatus.PENDING).select_related("requested_by")
+        )
+        if as_of is None
+        else [],
         "revealed": revealed,
         "id_display": (shown.id_number if revealed else mask_id_number(shown.id_number)) if shown else "",
         "phone_display": (shown.phone if revealed else mask_phone(shown.phone)) if shown else "",

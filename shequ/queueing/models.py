@@ -65,7 +65,7 @@ class Window(models.Model):
         constraints = [models.UniqueConstraint(fields=["centre", "number"], name="window_unique_number")]
 
     def __str__(self) -> str:
-        return f"{self.number} 号窗口"
+        return str(_("%(number)s 号窗口") % {"number": self.number})
 
 
 class WindowSession(models.Model):

@@ -420,3 +420,20 @@ def test_person_rows_are_not_changed_by_reading(world, client_as):
     before = Person.history.filter(id=wang.pk).count()
     client_as("committee").get(reverse("people:person", args=[wang.pk]), {"as_of": "2015-01-01"})
     assert Person.history.filter(id=wang.pk).count() == before
+
+
+@pytest.mark.parametrize(
+    ("username", "shown", "hidden"),
+    [
+        ("frontdesk", ["查找", "数据质量", "人口概况"], ["导入", "信息变更"]),
+        ("committee", ["查找", "导入", "信息变更", "数据质量"], []),
+        ("leader", ["查找", "信息变更", "人口概况"], ["导入"]),
+    ],
+)
+def test_tabs_show_the_pages_each_role_may_use(world, client_as, username, shown, hidden):
+    page = client_as(username).get(reverse("people:search")).content.decode()
+    tabs = page.split('class="people-tabs"', 1)[1].split("</nav>", 1)[0]
+    for label in shown:
+        assert f">{label}</a>" in tabs
+    for label in hidden:
+        assert f">{label}</a>" not in tabs
