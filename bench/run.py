@@ -44,6 +44,7 @@ import django  # noqa: E402
 
 django.setup()
 
+import residents  # noqa: E402  (bench/residents.py: the resident database at city scale)
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, connections, reset_queries, transaction  # noqa: E402
 from django.test import RequestFactory  # noqa: E402
@@ -375,7 +376,7 @@ def queue_parallel(processes: int, per_process: int) -> list[Result]:
     return [issued, called]
 
 
-def run(cases: int, repeat: int, waiting: int = 5000, processes: int = 4) -> list[Result]:
+def run(cases: int, repeat: int, waiting: int = 5000, processes: int = 4, persons: int = 0) -> list[Result]:
     if connection.vendor != "postgresql":
         sys.exit("benchmarks run on PostgreSQL: set DATABASE_URL=postgres://…")
     call_command("migrate", verbosity=0)
@@ -383,6 +384,8 @@ def run(cases: int, repeat: int, waiting: int = 5000, processes: int = 4) -> lis
     call_command("load_demo", "--base", stdout=open(os.devnull, "w"))  # noqa: SIM115
     call_command("load_matters", stdout=open(os.devnull, "w"))  # noqa: SIM115
     generate(cases)
+    if persons:
+        residents.generate_people(persons)
     desk = User.objects.get(username="frontdesk")
     back = User.objects.get(username="backoffice")
     matter = Matter.objects.filter(is_active=True, department_code="civil-affairs").order_by("code").first()
@@ -430,6 +433,10 @@ def run(cases: int, repeat: int, waiting: int = 5000, processes: int = 4) -> lis
     results.append(measure("inbox, next page (keyset)", inbox_later, repeat))
     results += queue_results(repeat, waiting)
     results += queue_parallel(processes, repeat // processes * 2)
+    if persons:
+        results += residents.search_operations(repeat, measure)
+        for name, seconds, rows in residents.import_operations():
+            results.append(Result(f"{name}: {rows / seconds:,.0f} rows/s", [seconds], note="one run"))
 
     def orm_baseline(i: int) -> None:
         WorkOrder.objects.filter(pk=pks[i % len(pks)]).first()
@@ -468,7 +475,7 @@ def explain_call_next() -> str:
     return plan
 
 
-def report(results: list[Result], cases: int, repeat: int, waiting: int = 5000) -> str:
+def report(results: list[Result], cases: int, repeat: int, waiting: int = 5000, persons: int = 0) -> str:
     raw = next(r for r in results if r.name.startswith("baseline: raw"))
     orm = next(r for r in results if r.name.startswith("baseline: ORM"))
     lines = [
@@ -476,7 +483,7 @@ def report(results: list[Result], cases: int, repeat: int, waiting: int = 5000) 
         "",
         f"Run {timezone.localtime():%Y-%m-%d %H:%M} on {platform.node()} ({os.cpu_count()} cores, Python "
         f"{platform.python_version()}, PostgreSQL {connection.pg_version // 10000}), {cases:,} cases in the "
-        f"database, a queue of {waiting:,} waiting tickets today, {repeat} timed repetitions per operation, "
+        f"database, {persons:,} persons in the resident database, a queue of {waiting:,} waiting tickets today, {repeat} timed repetitions per operation, "
         'in-process (no HTTP). Rows marked "in parallel" run that many processes at once, each with its '
         "own connection; their ops/s is the total over the wall-clock time.",
         "",
@@ -491,6 +498,8 @@ def report(results: list[Result], cases: int, repeat: int, waiting: int = 5000) 
         )
     lines += ["", "## Inbox query plan", "", "```", explain_inbox(), "```", ""]
     lines += ["## Call-next query plan", "", "```", explain_call_next(), "```", ""]
+    if persons:
+        lines += residents.report_section()
     return "\n".join(lines)
 
 
@@ -500,10 +509,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=300)
     parser.add_argument("--queue", type=int, default=5000, help="waiting tickets today at the bench centre")
     parser.add_argument("--processes", type=int, default=4, choices=range(1, len(PARALLEL_CLERKS) + 1))
+    parser.add_argument("--persons", type=int, default=0, help="persons in the resident database (0: skip)")
     parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args()
-    results = run(args.cases, args.repeat, args.queue, args.processes)
-    text = report(results, args.cases, args.repeat, args.queue)
+    results = run(args.cases, args.repeat, args.queue, args.processes, args.persons)
+    text = report(results, args.cases, args.repeat, args.queue, args.persons)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
