@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "shequ.affairs",
     "shequ.queueing",
     "shequ.people",
+    "shequ.grid",
     "simple_history",
 ]
 
@@ -239,6 +240,10 @@ ATTACHMENT_MAX_MB = env_int("ATTACHMENT_MAX_MB", 10)
 
 # Working days a department has to rectify after a bad rating (差评整改).
 FOLLOW_UP_WORKING_DAYS = env_int("FOLLOW_UP_WORKING_DAYS", 15)
+# Grid reports of the same class within this many metres are offered for merging at filing.
+GRID_DUPLICATE_RADIUS_M = env_int("GRID_DUPLICATE_RADIUS_M", 50)
+# An XYZ tile URL for the grid map's base layer (e.g. an intranet tile server); empty: none.
+GRID_MAP_TILE_URL = env_str("GRID_MAP_TILE_URL", "")
 
 # Office hours used by working-hour deadlines: "HH:MM-HH:MM" periods, comma separated.
 WORKTIME_OFFICE_HOURS = env_list("WORKTIME_OFFICE_HOURS", ["09:00-12:00", "13:30-17:30"])

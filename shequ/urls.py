@@ -22,6 +22,8 @@ urlpatterns = [
     path("track/", include("shequ.affairs.tracking_urls")),
     path("queue/", include("shequ.queueing.urls")),
     path("people/", include("shequ.people.urls")),
+    path("grid/", include("shequ.grid.urls")),
+    path("open311/v2/", include("shequ.grid.open311_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),

@@ -94,10 +94,44 @@ def _strip_exif(data: bytes, file_type: FileType) -> bytes:
         raise ValidationError({"file": [_("图片无法读取，请重新拍摄或上传。")]}) from exc
 
 
-def attach(*, order: WorkOrder, by: Any, upload: UploadedFile, label: str = "") -> Attachment:
-    """Store `upload` on `order` after checking who uploads, the type, the size; strip photo EXIF."""
+def check_photo(upload: UploadedFile) -> None:
+    """Refuse anything but a readable photo (a report's site photo), before anything is written."""
+    name = PurePath(upload.name or "file").name[:150]
+    upload.seek(0)
+    data = upload.read(max_bytes() + 1)
+    upload.seek(0)
+    if len(data) > max_bytes():
+        raise ValidationError(
+            {
+                "photo": [
+                    _("文件“%(name)s”超过 %(limit)d MB 的上限。")
+                    % {"name": name, "limit": max_bytes() // 2**20}
+                ]
+            }
+        )
+    suffix = PurePath(name).suffix.lower()
+    photo_types = [t for t in ALLOWED if t.is_photo]
+    file_type = next((t for t in photo_types if suffix in t.extensions), None)
+    if file_type is None or not data:
+        raise ValidationError(
+            {"photo": [_("“%(name)s”不是图片，请上传 JPG、PNG 或 WEBP 照片。") % {"name": name}]}
+        )
+    try:
+        _file_type(name, data[:16])
+        _strip_exif(data, file_type)
+    except ValidationError as exc:
+        raise ValidationError(
+            {"photo": [_("“%(name)s”不是有效的图片，请重新拍摄或上传。") % {"name": name}]}
+        ) from exc
+
+
+def attach(
+    *, order: WorkOrder, by: Any, upload: UploadedFile, label: str = "", check_permission: bool = True
+) -> Attachment:
+    """Store `upload` on `order` after checking who uploads, the type, the size; strip photo EXIF.
+    `check_permission=False` is for the creator of a new order (a resident's report photo)."""
     process = get_process(order.kind)
-    if not may_handle(by, order, process.all_roles()):
+    if check_permission and not may_handle(by, order, process.all_roles()):
         raise PermissionDenied(_("您没有为此工单上传附件的权限。"))
     name = PurePath(upload.name or "file").name[:150]
     if upload.size is not None and upload.size > max_bytes():

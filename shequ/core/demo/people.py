@@ -24,6 +24,12 @@ DEPARTMENTS = [
     ("310101020", "city-management", "城市管理办公室"),
     ("310101020", "housing", "房屋管理办公室"),
     ("310101021", "civil-affairs", "社区服务办公室（民政）"),
+    # responsible units of grid management (the class tables' default department codes)
+    ("310101020", "sanitation", "市容环境卫生管理所"),
+    ("310101020", "municipal", "市政设施管理所"),
+    ("310101020", "law-enforcement", "城管执法中队"),
+    ("310101020", "greening", "绿化管理所"),
+    ("310101020", "traffic", "交通管理办公室"),
 ]
 
 USERS = [
@@ -46,4 +52,6 @@ USERS = [
     DemoUser("clerk2", "林志伟", "13800210015", "front_desk", "310101020"),
     DemoUser("clerk3", "黄佳怡", "13800210016", "front_desk", "310101020"),
     DemoUser("clerk4", "徐海峰", "13800210017", "front_desk", "310101020"),
+    # the sanitation unit's handler of grid cases
+    DemoUser("handler", "钱进", "13800210018", "back_office", "310101020", "sanitation"),
 ]
