@@ -107,6 +107,18 @@ def jurisdiction(user: Any, roles: Iterable[str] | None = None) -> list[str]:
     )
 
 
+def within_jurisdiction(user: Any, roles: Iterable[str], field: str = "code") -> Q | None:
+    """Rows whose `field` lies under the places where `user` holds one of `roles`; None when
+    there are none (a superuser needs no condition: callers skip it for them)."""
+    prefixes = jurisdiction(user, roles)
+    if not prefixes:
+        return None
+    condition = Q()
+    for prefix in prefixes:
+        condition |= Q(**{f"{field}__within": prefix})
+    return condition
+
+
 def scope_q(user: Any, model: type[models.Model], action: str) -> Q | None:
     """The filter that limits `model` to what `user` may `action`; None means nothing at all."""
     rule = scope_rule(model)

@@ -15,7 +15,6 @@ from typing import Any
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from shequ.accounts.scoping import ADD, jurisdiction, may_act, scope_rule
+from shequ.accounts.scoping import ADD, jurisdiction, may_act, scope_rule, within_jurisdiction
 from shequ.audit.models import AccessAction
 from shequ.audit.services import record_access
 from shequ.core import xlsx
@@ -53,12 +52,9 @@ def _committees(user: Any) -> list[tuple[str, str]]:
     """The committees the user may import for: those in their jurisdiction for ADD."""
     places = Place.objects.filter(kind="committee", is_active=True)
     if not user.is_superuser:
-        prefixes = jurisdiction(user, _importer_roles())
-        if not prefixes:
+        condition = within_jurisdiction(user, _importer_roles())
+        if condition is None:
             return []
-        condition = Q()
-        for prefix in prefixes:
-            condition |= Q(code__within=prefix)
         places = places.filter(condition)
     return [(code, f"{name}（{code}）") for code, name in places.order_by("code").values_list("code", "name")]
 

@@ -277,6 +277,9 @@ def perform(
         raise ValidationError({"comment": [_("“%(label)s”需要填写理由。") % {"label": transition.label}]})
     now = now or timezone.now()
     step_from = order.step
+    if order.due_at is not None and now > order.due_at:
+        # Leaving a step after its deadline counts as overdue even if the sweep has not run yet.
+        order.ever_overdue = True
     if assignee_user is not None or assignee_department is not None:
         _validate_assignee(order, assignee_user, assignee_department)
         order.assignee_user, order.assignee_department = assignee_user, assignee_department

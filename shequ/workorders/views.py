@@ -45,7 +45,7 @@ def inbox(request: AuthedRequest) -> HttpResponse:
     )
 
 
-def _event_labels(process: Any, event: Any) -> dict[str, str]:
+def event_labels(process: Any, event: Any) -> dict[str, str]:
     """What a timeline entry shows: the action's own label (审核通过) and the steps' labels."""
     transition = (
         process.transition(event.step_from, event.data.get("action", "")) if event.step_from else None
@@ -66,7 +66,7 @@ def _order(request: AuthedRequest, number: str) -> WorkOrder:
 def detail(request: AuthedRequest, number: str) -> HttpResponse:
     order = _order(request, number)
     process = order.process
-    events = [(e, _event_labels(process, e)) for e in order.events.all()[:500]]
+    events = [(e, event_labels(process, e)) for e in order.events.all()[:500]]
     attachments = list(order.attachments.all())
     step = process.step(order.step) if order.step not in (CLOSED, "cancelled") else None
     can_handle = step is not None and may_handle(request.user, order, step.actors)
