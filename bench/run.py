@@ -518,6 +518,13 @@ def main() -> None:
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)
 
+    # ---- Grid management (bench/grid.py): point-in-grid and Open311 intake, written as its own
+    # section of the same file. BENCH_GRID=0 skips it.
+    if os.environ.get("BENCH_GRID", "1") != "0":
+        import grid
+
+        grid.run_into(Path(args.out))
+
 
 if __name__ == "__main__":
     main()

@@ -8,4 +8,4 @@ class GridConfig(AppConfig):
     verbose_name = _("网格化管理")
 
     def ready(self) -> None:
-        from . import hooks, processes, scopes  # noqa: F401  (registrations: process, scopes, menu)
+        from . import demo, hooks, processes, scopes  # noqa: F401  (registrations: process, scopes, menu, demo)

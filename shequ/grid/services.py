@@ -17,6 +17,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -40,6 +41,8 @@ CHANNELS = {
 }
 # Nearby components offered to the inspector, and checked when one is named.
 COMPONENT_RADIUS_M = 30
+# A named component farther than this from the reported point is refused as a likely mistake.
+COMPONENT_MAX_DISTANCE_M = 100
 MAX_DESCRIPTION = 4000  # Open311's limit, kept for every channel
 
 
@@ -96,6 +99,16 @@ def _component(identifier: str, lon: float, lat: float) -> Component | None:
     component = Component.objects.filter(identifier=identifier).first()
     if component is None:
         raise ValidationError({"component": [_("部件“%(id)s”不存在。") % {"id": identifier[:17]}]})
+    distance = distance_m(lon, lat, component.longitude, component.latitude)
+    if distance > COMPONENT_MAX_DISTANCE_M:
+        raise ValidationError(
+            {
+                "component": [
+                    _("部件“%(id)s”距上报位置约 %(m)d 米，请确认所选部件或位置。")
+                    % {"id": identifier, "m": round(distance)}
+                ]
+            }
+        )
     return component
 
 
@@ -141,6 +154,11 @@ def submit_report(
     description = (data.description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         errors["description"] = [_("问题描述最多 %(n)d 个字。") % {"n": MAX_DESCRIPTION}]
+    if data.reporter_email:
+        try:
+            validate_email(data.reporter_email)
+        except ValidationError:
+            errors["email"] = [_("电子邮箱格式不正确。")]
     if data.reporter_kind not in ReporterKind.values:
         errors["reporter_kind"] = [_("来源无效。")]
     component = None

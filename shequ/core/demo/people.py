@@ -54,4 +54,14 @@ USERS = [
     DemoUser("clerk4", "徐海峰", "13800210017", "front_desk", "310101020"),
     # the sanitation unit's handler of grid cases
     DemoUser("handler", "钱进", "13800210018", "back_office", "310101020", "sanitation"),
+    # the other committees' grid inspectors and the other grid departments' handlers
+    DemoUser("inspector2", "郭强", "13800210102", "grid_inspector", "310101020002"),
+    DemoUser("inspector3", "林海燕", "13800210103", "grid_inspector", "310101020003"),
+    DemoUser("inspector4", "何明", "13800210104", "grid_inspector", "310101020004"),
+    DemoUser("inspector5", "罗佳", "13800210105", "grid_inspector", "310101020005"),
+    DemoUser("inspector6", "高志远", "13800210106", "grid_inspector", "310101020006"),
+    DemoUser("handler_municipal", "许文", "13800210111", "back_office", "310101020", "municipal"),
+    DemoUser("handler_law", "韩冰", "13800210112", "back_office", "310101020", "law-enforcement"),
+    DemoUser("handler_greening", "唐丽", "13800210113", "back_office", "310101020", "greening"),
+    DemoUser("handler_traffic", "曹阳", "13800210114", "back_office", "310101020", "traffic"),
 ]

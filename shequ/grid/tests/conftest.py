@@ -32,6 +32,19 @@ def point_in(code: str) -> tuple[float, float]:
 
 
 @pytest.fixture(autouse=True)
+def _class_tables(request):
+    """The class tables come from a data migration; a transactional test elsewhere in the run
+    (live server, concurrency) flushes every table when it ends, so put them back if gone."""
+    if request.node.get_closest_marker("django_db") is None:
+        return
+    from shequ.grid.classes import load
+    from shequ.grid.models import ManagementClass
+
+    if not ManagementClass.objects.exists():
+        load()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_grid_index():
     locate.clear_cache()
     yield

@@ -173,3 +173,39 @@ def test_the_limit_is_the_class_limit_at_dispatch(make_report, personas):
     )
     assert report.order.data["limit"] == 4 and report.order.data["limit_unit"] == "hours"
     assert report.order.step_budget is not None and report.order.step_budget.total_seconds() == 4 * 3600
+
+
+def test_a_component_far_from_the_point_and_a_bad_email_are_refused(personas):
+    import datetime as dt
+
+    from shequ.grid.models import Component
+
+    lon, lat = point_in(GRID)
+    manhole = Component.objects.create(
+        identifier="31010101001000001",
+        management_class=ManagementClass.objects.get(kind="component", code="01001"),
+        name="供水井盖",
+        competent_name="供水公司",
+        place_code=GRID,
+        initial_date=dt.date(2020, 1, 1),
+        longitude=lon + 0.002,  # about 190 m east
+        latitude=lat,
+    )
+    data = ReportInput(
+        class_code="01001",
+        reporter_kind=ReporterKind.RESIDENT,
+        longitude=lon,
+        latitude=lat,
+        component=manhole.identifier,
+        reporter_email="not-an-email",
+    )
+    with pytest.raises(ValidationError) as caught:
+        submit_report(by=personas["resident"], data=data)
+    assert set(caught.value.message_dict) == {"component", "email"}
+    assert (
+        "190" in caught.value.message_dict["component"][0]
+        or "米" in caught.value.message_dict["component"][0]
+    )
+    data.longitude, data.reporter_email = lon + 0.0019, "someone@example.com"
+    report = submit_report(by=personas["resident"], data=data)
+    assert report.component == manhole
