@@ -10,6 +10,8 @@ Counters (each a COUNT with a FILTER in one GROUP BY query, never per-row Python
 * handled on time (按期处置): of those, ``handled_on_time`` is true;
 * handled (经处置): dispatches whose handling finished in the period;
 * rework (返工): rework dispatches (a failed verification) dispatched in the period;
+* returned (退单): dispatches of the period the department returned, the count the issue asks
+  for per department (shown last, after the composite, since it enters no rate);
 * due to close (应结案): reports filed in the period that are neither cancelled nor merged
   into another report (once filed a report can only end closed, so it is "due");
 * closed (结案): of those, the order is at the closed step now;
@@ -77,6 +79,7 @@ class Row:
     handled_on_time: int = 0
     handled: int = 0
     rework: int = 0
+    returned: int = 0
     due_close: int = 0
     closed: int = 0
     closed_on_time: int = 0
@@ -142,6 +145,7 @@ def _dispatch_counters(start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
         "handled_on_time": Count("pk", filter=due & Q(handled_on_time=True)),
         "handled": Count("pk", filter=Q(handled_at__gte=start, handled_at__lt=end)),
         "rework": Count("pk", filter=dispatched & Q(rework=True)),
+        "returned": Count("pk", filter=dispatched & Q(returned_at__isnull=False)),
     }
 
 
@@ -245,8 +249,10 @@ HEADERS = [
     _("按期结案率"),
     _("返工率"),
     _("综合指标值"),
+    _("退单数"),
 ]
-FORMATS = [None, *([COUNT] * 10), PERCENT, PERCENT, PERCENT, PERCENT, "0.00"]
+FORMATS = [None, *([COUNT] * 10), PERCENT, PERCENT, PERCENT, PERCENT, "0.00", COUNT]
+COMPOSITE_COLUMN = 15
 
 
 def cells(row: Row) -> list[Any]:
@@ -267,6 +273,7 @@ def cells(row: Row) -> list[Any]:
         row.closed_on_time_rate,
         row.rework_rate,
         row.composite,
+        row.returned,
     ]
 
 
@@ -275,7 +282,7 @@ def _shown(value: Any, column: int) -> str:
         return "—"
     if FORMATS[column] == PERCENT:
         return f"{value * 100:.2f}%"
-    if column == len(FORMATS) - 1:
+    if column == COMPOSITE_COLUMN:
         return f"{value:.2f}"
     return str(value)
 

@@ -140,6 +140,8 @@ def test_per_department(known):
     assert municipal.composite is None
     assert result.rows[-1] is municipal  # undefined composite sorts last
     assert _counters(result.total) == (None, None, 5, 4, 2, 4, 1, 3, 2, 1)
+    # C was returned by municipal (退单), counted against municipal only
+    assert (municipal.returned, sanitation.returned, result.total.returned) == (1, 0, 1)
 
 
 def test_per_grid_and_street_and_inspector(known, personas):
@@ -173,7 +175,7 @@ def test_a_period_with_nothing_shows_dashes(known):
         grouping=GRID,
     )
     assert result.rows == [] and result.total.composite is None
-    assert result.total.display()[-1] == "—"
+    assert result.total.display()[-2] == "—"  # the composite; the last column is the return count
 
 
 def test_the_page_and_the_export_show_the_same_numbers(known, client_as):
