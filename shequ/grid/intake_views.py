@@ -20,7 +20,7 @@ from shequ.workorders.selectors import visible_orders
 
 from .forms import StaffReportForm
 from .processes import REPORT_KIND
-from .views import _grids, _report_context, _submit
+from .views import grids_under, report_context, submit_once
 
 INTAKE_ROLES = frozenset({Role.SUPERVISION_OPERATOR})
 
@@ -31,13 +31,13 @@ def intake(request: AuthedRequest) -> HttpResponse:
     user = request.user
     if not (user.is_superuser or user_roles(user) & INTAKE_ROLES):
         raise PermissionDenied(_("只有监督受理员可以代为登记。"))
-    grids = _grids(jurisdiction(user, set(INTAKE_ROLES)) or ([""] if user.is_superuser else []))
+    grids = grids_under(jurisdiction(user, set(INTAKE_ROLES)) or ([""] if user.is_superuser else []))
     if request.method == "POST":
         form = StaffReportForm(request.POST)
-        created, errors = _submit(request, form, "grid.intake", user)
+        created, errors = submit_once(request, form, "grid.intake", user)
         if created is not None:
             return redirect(f"{reverse('grid:intake')}?{urlencode({'done': created.order.number})}")
-        return render(request, "grid/intake.html", _report_context(form, errors, grids), status=400)
+        return render(request, "grid/intake.html", report_context(form, errors, grids), status=400)
     number = request.GET.get("done", "")
     done = visible_orders(user).filter(kind=REPORT_KIND, number=number).first() if number else None
-    return render(request, "grid/intake.html", _report_context(StaffReportForm(), {}, grids) | {"done": done})
+    return render(request, "grid/intake.html", report_context(StaffReportForm(), {}, grids) | {"done": done})

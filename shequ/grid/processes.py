@@ -81,6 +81,7 @@ REPORT = register(
                 event=EventKind.RETURNED,
                 requires_comment=True,
                 is_return=True,
+                clears_assignee=True,
             ),
             Transition(
                 "handling",

@@ -21,7 +21,7 @@ from .choices import ReporterKind
 from .forms import FollowupForm, PublicReportForm
 from .locate import locate
 from .models import GridReport
-from .views import _grids, _report_context, _submit
+from .views import grids_under, report_context, submit_once
 
 PUBLIC_LIMIT = 10  # reports per IP per window on the public form
 PUBLIC_WINDOW = 60 * 60
@@ -48,12 +48,12 @@ def public_report(request: HttpRequest, street_code: str) -> HttpResponse:
     street = Place.objects.filter(code=street_code, kind=PlaceKind.STREET, is_active=True).first()
     if street is None:
         raise Http404
-    grids = _grids([street.code])
+    grids = grids_under([street.code])
     if request.method != "POST":
         return render(
             request,
             "grid/public_report.html",
-            _report_context(PublicReportForm(), {}, grids) | {"street": street},
+            report_context(PublicReportForm(), {}, grids) | {"street": street},
         )
     form = PublicReportForm(request.POST)
     errors: dict[str, list[str]] = {}
@@ -69,7 +69,7 @@ def public_report(request: HttpRequest, street_code: str) -> HttpResponse:
             ]
     if not errors:
         by = request.user if request.user.is_authenticated else "public"
-        created, errors = _submit(request, form, f"grid.public.{street.code}", by)
+        created, errors = submit_once(request, form, f"grid.public.{street.code}", by)
         if created is not None:
             messages.success(
                 request,
@@ -77,7 +77,7 @@ def public_report(request: HttpRequest, street_code: str) -> HttpResponse:
                 % {"number": created.order.number},
             )
             return redirect("grid:followup", token=created.followup_token)
-    context = _report_context(form, errors, grids) | {"street": street}
+    context = report_context(form, errors, grids) | {"street": street}
     return render(request, "grid/public_report.html", context, status=400)
 
 

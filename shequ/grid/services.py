@@ -359,7 +359,6 @@ def return_dispatch(
     live.returned_at = order.step_started_at or timezone.now()
     live.return_reason = reason.strip()[:500]
     live.save(update_fields=["returned_at", "return_reason"])
-    WorkOrder.objects.filter(pk=order.pk).update(assignee_department=None)
     report.refresh_from_db()
     return report
 
@@ -386,7 +385,7 @@ def finish_handling(
             errors.setdefault("photo", []).extend(exc.messages)
     if errors:
         raise ValidationError(errors)
-    engine._check_version(report.order, expected_version)
+    engine.check_version(report.order, expected_version)
     for upload in photos:  # attached at the handling step, before the order moves on
         upload.seek(0)
         attach(order=report.order, by=by, upload=upload, label=_("处置后照片"))

@@ -55,7 +55,7 @@ DANGER = frozenset({"void", "escalate", "return", "send_back", "fail"})
 # ---------------------------------------------------------------------------------- helpers
 
 
-def _grids(prefixes: list[str]) -> list[dict[str, Any]]:
+def grids_under(prefixes: list[str]) -> list[dict[str, Any]]:
     """The unit grids under `prefixes`, as the small maps draw them."""
     found: list[dict[str, Any]] = []
     for prefix in prefixes:
@@ -85,7 +85,7 @@ def _is_inspector(user: Any) -> bool:
     return user.is_superuser or Role.GRID_INSPECTOR in user_roles(user)
 
 
-def _report_context(form: ReportForm, errors: dict[str, list[str]], grids: list[dict[str, Any]]) -> dict:
+def report_context(form: ReportForm, errors: dict[str, list[str]], grids: list[dict[str, Any]]) -> dict:
     point: tuple[float, float] | None = None
     if form.is_bound and form.is_valid():
         lon, lat = form.cleaned_data.get("longitude"), form.cleaned_data.get("latitude")
@@ -99,7 +99,9 @@ def _report_context(form: ReportForm, errors: dict[str, list[str]], grids: list[
     }
 
 
-def _submit(request: HttpRequest, form: ReportForm, scope: str, by: Any) -> tuple[GridReport | None, dict]:
+def submit_once(
+    request: HttpRequest, form: ReportForm, scope: str, by: Any
+) -> tuple[GridReport | None, dict]:
     """Validate and submit once per idempotency key; (report, {}) or (None, errors by field)."""
     if not form.is_valid():
         return None, form.errors_by_field()
@@ -127,21 +129,21 @@ def report(request: AuthedRequest) -> HttpResponse:
     """The inspector's mobile page: photo, GPS or map tap, class, nearby component."""
     if not _is_inspector(request.user):
         raise PermissionDenied(_("只有网格监督员可以在此上报。"))
-    grids = _grids(
+    grids = grids_under(
         jurisdiction(request.user, {Role.GRID_INSPECTOR}) or ([""] if request.user.is_superuser else [])
     )
     done = None
     if request.method == "POST":
         form = ReportForm(request.POST)
-        created, errors = _submit(request, form, "grid.report", request.user)
+        created, errors = submit_once(request, form, "grid.report", request.user)
         if created is not None:
             return redirect(f"{reverse('grid:report')}?{urlencode({'done': created.order.number})}")
-        context = _report_context(form, errors, grids)
+        context = report_context(form, errors, grids)
         return render(request, "grid/report.html", context, status=400)
     number = request.GET.get("done", "")
     if number:
         done = visible_orders(request.user).filter(kind=REPORT_KIND, number=number).first()
-    context = _report_context(ReportForm(), {}, grids) | {"done": done}
+    context = report_context(ReportForm(), {}, grids) | {"done": done}
     return render(request, "grid/report.html", context)
 
 

@@ -1003,16 +1003,8 @@ class Plan:
 
 
 PERSON_FIELDS = EDITABLE_FIELDS  # a sheet's columns are the fields an edit may change
-UPDATABLE = (
-    "name",
-    "gender",
-    "birth_date",
-    "phone",
-    "residence_type",
-    "residence_permit_number",
-    "residence_permit_expiry",
-    "registered_address",
-)
+# A re-import may change every column but the document, which is how the row finds its person.
+UPDATABLE = tuple(f for f in EDITABLE_FIELDS if f not in ("id_type", "id_number"))
 
 
 class Progress:

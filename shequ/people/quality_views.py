@@ -586,18 +586,7 @@ def _export_rows(people: QuerySet[Person], today: dt.date, limit: int) -> Iterat
         metrics.with_households(people)
         .annotate(address=F("actual_m__household__house__address"))
         .order_by("place_code", "name", "pk")
-        .values_list(
-            "pk",
-            "name",
-            "gender",
-            "birth_date",
-            "id_type",
-            "id_number",
-            "phone",
-            "residence_type",
-            "place_code",
-            "address",
-        )[:limit]
+        .values_list("pk", *EXPORT_FIELDS[:-1])[:limit]  # tags come per chunk
     )
     names = dict(Place.objects.filter(kind=PlaceKind.COMMITTEE).values_list("code", "name"))
     genders, types, documents = dict(Gender.choices), dict(ResidenceType.choices), dict(DocumentType.choices)

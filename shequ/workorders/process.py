@@ -93,6 +93,8 @@ class Transition:
     # Rework or a return counts against the handler (返工率, 退单数).
     is_rework: bool = False
     is_return: bool = False
+    # The order goes back unassigned (a department returns a dispatch it is not responsible for).
+    clears_assignee: bool = False
 
 
 @dataclass(frozen=True)

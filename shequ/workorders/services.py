@@ -95,7 +95,7 @@ def _locked(order: WorkOrder) -> WorkOrder:
     return WorkOrder.objects.select_for_update().get(pk=order.pk)
 
 
-def _check_version(order: WorkOrder, expected_version: int | None) -> None:
+def check_version(order: WorkOrder, expected_version: int | None) -> None:
     if expected_version is not None and order.version != expected_version:
         raise ConflictError(_last_change_message(order), code="conflict")
 
@@ -251,7 +251,7 @@ def perform(
 ) -> WorkOrder:
     """Fire the transition `action` from the order's current step."""
     order = _locked(order)
-    _check_version(order, expected_version)
+    check_version(order, expected_version)
     process = get_process(order.kind)
     if order.status == StatusGroup.CLOSED:
         raise ConflictError(
@@ -283,6 +283,8 @@ def perform(
     if assignee_user is not None or assignee_department is not None:
         _validate_assignee(order, assignee_user, assignee_department)
         order.assignee_user, order.assignee_department = assignee_user, assignee_department
+    if transition.clears_assignee:
+        order.assignee_user = order.assignee_department = None
     if transition.is_rework:
         order.rework_count += 1
     if transition.is_return:
@@ -329,7 +331,7 @@ def assign(
 ) -> WorkOrder:
     """Hand the order to another person or department (转办) without changing its step."""
     order = _locked(order)
-    _check_version(order, expected_version)
+    check_version(order, expected_version)
     if order.is_closed:
         raise ConflictError(_("该工单已办结，不能转办。"), code="closed")
     process = get_process(order.kind)
@@ -370,7 +372,7 @@ def pause(
 ) -> WorkOrder:
     """Stop the clock for a reason the process allows (e.g. waiting for the applicant's supplement)."""
     order = _locked(order)
-    _check_version(order, expected_version)
+    check_version(order, expected_version)
     process = get_process(order.kind)
     if reason not in process.pause_reasons:
         raise ValidationError({"reason": [_("此类工单不能因“%(reason)s”暂停计时。") % {"reason": reason}]})
@@ -413,7 +415,7 @@ def resume(
 ) -> WorkOrder:
     """Restart the clock: the deadline moves by the working time spent paused."""
     order = _locked(order)
-    _check_version(order, expected_version)
+    check_version(order, expected_version)
     if order.status != StatusGroup.PAUSED:
         return order  # resuming twice is a no-op
     process = get_process(order.kind)
@@ -452,7 +454,7 @@ def _seconds(value: dt.timedelta | None) -> int | None:
 @transaction.atomic
 def cancel(*, order: WorkOrder, by: Any, reason: str, expected_version: int | None = None) -> WorkOrder:
     order = _locked(order)
-    _check_version(order, expected_version)
+    check_version(order, expected_version)
     if order.is_closed:
         return order
     reason = (reason or "").strip()

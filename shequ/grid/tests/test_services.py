@@ -80,6 +80,7 @@ def test_the_whole_loop_with_a_return_and_a_failed_verification(make_report, per
         services.return_dispatch(report=report, by=personas["admin"], reason="")
     report = services.return_dispatch(report=report, by=personas["admin"], reason="不属于市政设施")
     assert report.order.step == "dispatching" and report.order.return_count == 1
+    assert WorkOrder.objects.get(pk=report.pk).assignee_department is None  # back unassigned
     report = services.dispatch(report=report, by=personas["dispatcher"], department=sanitation)
 
     # the handler must attach an after-photo
